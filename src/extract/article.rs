@@ -1,0 +1,311 @@
+//! Article pages: title, publication time, 来源, author, body and attachments, without selectors.
+//!
+//! The "info line" — the text between the title and the body (`2024-03-05 08:42 点击:[] 来源:城中在线`)
+//! — is where a page states time, 来源 and author; reading only there keeps dates of the headline
+//! ticker (before the title) and of the body (after) out. Head meta tags (`PubDate`,
+//! `ContentSource`, `ArticleTitle`, used by VSB, TRS and Hanweb) win when present. With a cut list
+//! title as a hint, the page element that starts with it gives the whole title. A 「系统提示」 page
+//! (VSB's answer for unpublished `content.jsp` links) or a page with no body is not an article.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use dom_query::{Document, Matcher, NodeRef};
+use regex::Regex;
+use url::Url;
+
+use super::date::{FoundDate, date_from_url, parse_date};
+use super::text::{chars, excerpt, squash, without_cut};
+use super::{Attachment, ExtractError, attachments, body};
+use crate::config::Selector;
+
+/// What an article page gives.
+#[derive(Debug, Clone, Default)]
+pub struct Article {
+    pub title: Option<String>,
+    pub published: Option<FoundDate>,
+    pub content_html: String,
+    /// Plain text of the body, white space collapsed.
+    pub text: String,
+    pub summary: String,
+    pub origin: Option<String>,
+    pub author: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// Length of the plain-text summary, in characters.
+pub const SUMMARY_CHARS: usize = 200;
+
+static METAS: LazyLock<Matcher> =
+    LazyLock::new(|| Matcher::new("meta[name][content]").expect("static selector"));
+static TITLES: LazyLock<Vec<Matcher>> = LazyLock::new(|| {
+    [
+        "[class*=titlestyle]",
+        "h1",
+        ".article-title, .article_title, .arti_title, .detail-title, .news_title, #title, .title",
+        "h2",
+        "title",
+    ]
+    .iter()
+    .filter_map(|s| Matcher::new(s).ok())
+    .collect()
+});
+static TIMESTYLE: LazyLock<Matcher> =
+    LazyLock::new(|| Matcher::new("[class*=timestyle]").expect("static selector"));
+static AUTHORSTYLE: LazyLock<Matcher> =
+    LazyLock::new(|| Matcher::new("[class*=authorstyle]").expect("static selector"));
+static TEXT_TAGS: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("h1, h2, h3, h4, div, td, p, span, strong, font, b").expect("static selector")
+});
+static ORIGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:来源|信息来源|文章来源|稿件来源)\s*[:：]\s*([^\s|｜/【\[]{2,30})")
+        .expect("static regex")
+});
+static AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:作者|撰稿|撰稿人|发布人|文)\s*[:：]\s*([^\s|｜/【\[]{2,20})")
+        .expect("static regex")
+});
+static LABELLED_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:发布时间|发布日期|发文日期|成文日期|时间|日期)\s*[:：]").expect("static regex")
+});
+
+const META_DATES: [&str; 6] = [
+    "pubdate",
+    "publishdate",
+    "firstpublishedtime",
+    "publishtime",
+    "createdate",
+    "article:published_time",
+];
+const META_ORIGINS: [&str; 3] = ["contentsource", "source", "articlesource"];
+
+/// Extracts the article at `url`. `title_hint` is the list's title (whole or cut).
+pub fn extract_article(
+    html: &str,
+    url: &Url,
+    content: Option<&Selector>,
+    title_hint: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Article, ExtractError> {
+    let doc = Document::from(html);
+    let metas = metas(&doc);
+    let page_title = doc.select("title").text().trim().to_string();
+    let title = find_title(&doc, &metas, title_hint);
+    let attachments = attachments::find(&doc, url);
+    let Some(body_node) = body::find(&doc, content) else {
+        return Err(not_an_article(&page_title, "no article body found"));
+    };
+    let info = info_line(&doc, &body_node, title.as_deref());
+    let published = published(&doc, &metas, &info, url, tz, now);
+    let origin = meta(&metas, &META_ORIGINS)
+        .map(|s| squash(&s))
+        .filter(|s| !s.is_empty())
+        .or_else(|| origin(&doc, &info));
+    let author = AUTHOR
+        .captures(&info)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string());
+    let (content_html, text) = body::clean(&body_node, url);
+    if page_title.contains("系统提示")
+        || (text.is_empty() && attachments.is_empty() && !content_html.contains("<img"))
+    {
+        return Err(not_an_article(&page_title, "the body is empty"));
+    }
+    let summary = excerpt(&text, SUMMARY_CHARS);
+    Ok(Article {
+        title,
+        published,
+        content_html,
+        text,
+        summary,
+        origin,
+        author,
+        attachments,
+    })
+}
+
+fn not_an_article(page_title: &str, why: &str) -> ExtractError {
+    let shown = if page_title.is_empty() {
+        String::new()
+    } else {
+        format!(" (page title {page_title:?})")
+    };
+    ExtractError::NotAnArticle(format!("{why}{shown}"))
+}
+
+fn metas(doc: &Document) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for m in doc.select_matcher(&METAS).nodes() {
+        if let (Some(name), Some(content)) = (m.attr("name"), m.attr("content")) {
+            out.entry(name.to_ascii_lowercase())
+                .or_insert_with(|| content.to_string());
+        }
+    }
+    out
+}
+
+fn meta(metas: &HashMap<String, String>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| metas.get(*n)).cloned()
+}
+
+fn find_title(
+    doc: &Document,
+    metas: &HashMap<String, String>,
+    hint: Option<&str>,
+) -> Option<String> {
+    if let Some(t) = hint.and_then(|h| title_by_hint(doc, h)) {
+        return Some(t);
+    }
+    if let Some(t) = meta(metas, &["articletitle"])
+        .map(|t| squash(&t))
+        .filter(|t| chars(t) >= 2)
+    {
+        return Some(t);
+    }
+    for m in TITLES.iter() {
+        for node in doc.select_matcher(m).nodes() {
+            let mut t = squash(&node.text());
+            if node.node_name().is_some_and(|n| &*n == "title") {
+                // "Article title - Site name" / "Site name_Article title": the longest part.
+                t = t
+                    .split([' ', '-', '_', '|', '—'])
+                    .max_by_key(|p| chars(p))
+                    .unwrap_or("")
+                    .to_string();
+            }
+            if (4..=200).contains(&chars(&t)) && !in_chrome(node) {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+/// The shortest element text that starts with the list's title and is not itself cut.
+fn title_by_hint(doc: &Document, hint: &str) -> Option<String> {
+    let prefix = without_cut(hint);
+    if chars(prefix) < 4 {
+        return None;
+    }
+    doc.select_matcher(&TEXT_TAGS)
+        .nodes()
+        .iter()
+        .map(|n| squash(&n.text()))
+        .filter(|t| t.starts_with(prefix) && chars(t) <= 200 && !super::text::looks_cut(t))
+        .min_by_key(|t| chars(t))
+}
+
+/// Inside the site's header or navigation (the logo is often an `<h1>`).
+fn in_chrome(node: &NodeRef) -> bool {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        let tag = n.node_name().map(|t| t.to_string()).unwrap_or_default();
+        let class = format!(
+            "{} {}",
+            n.class().unwrap_or_default(),
+            n.id_attr().unwrap_or_default()
+        )
+        .to_ascii_lowercase();
+        if matches!(tag.as_str(), "header" | "nav")
+            || class.contains("logo")
+            || class.contains("header")
+            || class.contains("nav")
+        {
+            return true;
+        }
+        current = n.parent();
+    }
+    false
+}
+
+/// The text between the title and the body (at most 400 characters).
+fn info_line(doc: &Document, body_node: &NodeRef, title: Option<&str>) -> String {
+    let Some(page) = doc.body() else {
+        return String::new();
+    };
+    let full = squash(&page.text());
+    let body_text = squash(&body_node.text());
+    let body_start = body_text
+        .get(
+            ..body_text
+                .char_indices()
+                .nth(20)
+                .map(|(i, _)| i)
+                .unwrap_or(body_text.len()),
+        )
+        .filter(|s| !s.is_empty())
+        .and_then(|s| full.find(s))
+        .unwrap_or(full.len());
+    let before_body = &full[..body_start];
+    let start = title
+        .and_then(|t| before_body.rfind(t).map(|i| i + t.len()))
+        .unwrap_or(0);
+    let window = &before_body[start..];
+    let window = if title.is_some() || window.len() < 1200 {
+        window
+    } else {
+        ""
+    };
+    window
+        .char_indices()
+        .nth(400)
+        .map(|(i, _)| &window[..i])
+        .unwrap_or(window)
+        .to_string()
+}
+
+fn published(
+    doc: &Document,
+    metas: &HashMap<String, String>,
+    info: &str,
+    url: &Url,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Option<FoundDate> {
+    let from_meta = meta(metas, &META_DATES).and_then(|m| parse_date(&m, tz, now));
+    let from_style = doc
+        .select_matcher(&TIMESTYLE)
+        .nodes()
+        .iter()
+        .find_map(|n| parse_date(&n.text(), tz, now));
+    let labelled = LABELLED_DATE
+        .find(info)
+        .and_then(|m| parse_date(&info[m.start()..], tz, now));
+    let from_info = parse_date(info, tz, now);
+    let candidates = [from_meta, from_style, labelled, from_info];
+    // The first source that gives a time of day; else the first that gives a date.
+    candidates
+        .iter()
+        .flatten()
+        .find(|d| d.has_time)
+        .or_else(|| candidates.iter().flatten().next())
+        .copied()
+        .or_else(|| date_from_url(url.as_str(), tz))
+}
+
+fn origin(doc: &Document, info: &str) -> Option<String> {
+    ORIGIN
+        .captures(info)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
+        .or_else(|| {
+            doc.select_matcher(&AUTHORSTYLE)
+                .nodes()
+                .iter()
+                .find_map(|n| {
+                    let t = squash(&n.text());
+                    ORIGIN
+                        .captures(&t)
+                        .and_then(|c| c.get(1))
+                        .map(|m| m.as_str().to_string())
+                })
+        })
+}
+
+/// The first `max` characters of `s` on one line (for terminal output).
+pub fn short(s: &str, max: usize) -> String {
+    excerpt(&squash(s), max)
+}

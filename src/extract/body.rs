@@ -1,0 +1,128 @@
+//! The article body: found, stripped of a portal's boilerplate, sanitized.
+//!
+//! Found by the configured `content` selector, else the body containers of the common CMSes (VSB
+//! `.v_news_content` / `#vsb_content*` / `#vsb_newscontent`, Hanweb `#zoom`, TRS `.TRS_Editor`), else
+//! the element holding the most paragraph text. Inside it we drop what portals put around the text:
+//! scripts, 上一条/下一条, 【打印】【关闭】 bars, 责任编辑 lines and 点击 counters. Sanitizing (ammonia)
+//! keeps paragraphs, headings, lists, tables, images and links, drops scripts, styles, event
+//! attributes and iframes, and makes every `src`/`href` absolute. VSB images whose `src` is a
+//! placeholder carry the real path in `orisrc` or `vurl`.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use dom_query::{Document, Matcher, NodeId, NodeRef, Selection};
+use regex::Regex;
+use url::Url;
+
+use super::text::{chars, squash};
+use crate::config::Selector;
+
+const KNOWN: [&str; 12] = [
+    "#vsb_content .v_news_content",
+    ".v_news_content",
+    "[id^=vsb_content]",
+    "#vsb_newscontent",
+    "#zoom",
+    ".TRS_Editor",
+    ".TRS_UEDITOR",
+    ".trs_paper_default",
+    "#UCAP-CONTENT",
+    ".pages_content",
+    ".article-content",
+    ".article_content",
+];
+
+static KNOWN_MATCHERS: LazyLock<Vec<Matcher>> =
+    LazyLock::new(|| KNOWN.iter().filter_map(|s| Matcher::new(s).ok()).collect());
+static NOISE: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("script, style, noscript, iframe, object, embed, input, button, select, textarea, link, meta").expect("static selector")
+});
+static BLOCKS: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("p, div, span, td, li, font, table, ul").expect("static selector")
+});
+static IMAGES: LazyLock<Matcher> = LazyLock::new(|| Matcher::new("img").expect("static selector"));
+static BOILERPLATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏本页|加入收藏|分享到|字号|大|中|小)\s*[】\]]?\s*)+$|^(?:上一条|下一条|上一篇|下一篇|责任编辑|编辑|审核|校对|点击)\s*[:：]|^点击[:：]?\s*\[\s*\]")
+        .expect("static regex")
+});
+
+/// The body element of the article page.
+pub fn find<'a>(doc: &'a Document, configured: Option<&Selector>) -> Option<NodeRef<'a>> {
+    if let Some(sel) = configured {
+        return doc.select_matcher(sel.matcher()).nodes().first().copied();
+    }
+    for m in KNOWN_MATCHERS.iter() {
+        let found = doc.select_matcher(m);
+        if let Some(node) = found
+            .nodes()
+            .iter()
+            .find(|n| !squash(&n.text()).is_empty() || has_media(n))
+        {
+            return Some(*node);
+        }
+    }
+    densest(doc)
+}
+
+fn has_media(node: &NodeRef) -> bool {
+    Selection::from(*node).select("img, a[href]").exists()
+}
+
+/// The element that holds the most paragraph text (its own text, its `<p>` children's, half of its
+/// grandchildren's).
+fn densest<'a>(doc: &'a Document) -> Option<NodeRef<'a>> {
+    let mut credit: HashMap<NodeId, (f64, NodeRef<'a>)> = HashMap::new();
+    let body = doc.body()?;
+    for node in body.descendants_it().filter(|n| n.is_element()) {
+        let tag = node.node_name().map(|t| t.to_string()).unwrap_or_default();
+        let (amount, holder) = match tag.as_str() {
+            "p" => (chars(&squash(&node.text())), node.parent()),
+            "div" | "td" | "section" | "article" | "font" => {
+                (chars(&squash(&node.immediate_text())), Some(node))
+            }
+            _ => continue,
+        };
+        if amount < 10 {
+            continue;
+        }
+        let Some(holder) = holder else { continue };
+        credit.entry(holder.id).or_insert((0.0, holder)).0 += amount as f64;
+        if let Some(grand) = holder.parent().filter(|g| g.is_element()) {
+            credit.entry(grand.id).or_insert((0.0, grand)).0 += amount as f64 / 2.0;
+        }
+    }
+    credit
+        .into_values()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n)
+}
+
+/// The body's sanitized HTML and its plain text.
+pub fn clean(node: &NodeRef, base: &Url) -> (String, String) {
+    let scope = Selection::from(*node);
+    scope.select_matcher(&NOISE).remove();
+    for block in scope.select_matcher(&BLOCKS).nodes().iter().rev() {
+        let text = squash(&block.text());
+        if !text.is_empty() && chars(&text) <= 100 && BOILERPLATE_LINE.is_match(&text) {
+            block.remove_from_parent();
+        }
+    }
+    for img in scope.select_matcher(&IMAGES).nodes() {
+        let src = img
+            .attr("src")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        if (src.is_empty() || src.starts_with("data:"))
+            && let Some(real) = img.attr("orisrc").or_else(|| img.attr("vurl"))
+        {
+            img.set_attr("src", &real);
+        }
+    }
+    let text = squash(&node.formatted_text());
+    let html = ammonia::Builder::default()
+        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
+        .clean(&node.inner_html())
+        .to_string();
+    (html.trim().to_string(), text)
+}

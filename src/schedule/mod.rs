@@ -1,0 +1,7 @@
+//! The clock of the pipeline: when sources are polled, and the poll pass itself.
+//!
+//! [`poll`] runs one pass over sources (fetch → extract → store), used by `portalfeed poll` and by
+//! the daemon. [`cron`] reads the users' cron expressions.
+
+pub mod cron;
+pub mod poll;

@@ -1,0 +1,81 @@
+//! The database schema as an append-only list of migrations.
+//!
+//! Never edit a migration that has shipped: add a new one at the end (rusqlite_migration records the
+//! applied version in SQLite's `user_version`). Times are INTEGER Unix seconds, always UTC.
+
+use rusqlite_migration::{M, Migrations};
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+const V1: &str = r#"
+CREATE TABLE sources (
+    id            TEXT PRIMARY KEY,
+    title         TEXT NOT NULL,
+    list_url      TEXT NOT NULL,
+    created       INTEGER NOT NULL,
+    first_success INTEGER            -- the baseline poll: items stored then are never mailed
+);
+
+CREATE TABLE items (
+    id               TEXT PRIMARY KEY,   -- from the canonical URL, see store::item_id
+    url              TEXT NOT NULL,
+    title            TEXT NOT NULL,
+    published        INTEGER,            -- from the article, else the list, else the URL
+    first_seen       INTEGER NOT NULL,
+    updated          INTEGER NOT NULL,   -- last real change of title or content
+    content_html     TEXT,               -- sanitized article body
+    summary          TEXT,               -- plain-text start of the body
+    origin           TEXT,               -- 来源
+    author           TEXT,
+    attachments      TEXT NOT NULL DEFAULT '[]',  -- JSON [{name, url, mime}]
+    content_hash     TEXT,
+    article_status   TEXT NOT NULL,      -- ok | failed | external | skipped
+    article_attempts INTEGER NOT NULL DEFAULT 0,
+    article_error    TEXT
+);
+
+CREATE TABLE item_sources (
+    source_id  TEXT NOT NULL REFERENCES sources(id),
+    item_id    TEXT NOT NULL REFERENCES items(id),
+    first_seen INTEGER NOT NULL,
+    baseline   INTEGER NOT NULL,         -- 1 when stored by the source's first successful poll
+    PRIMARY KEY (source_id, item_id)
+) WITHOUT ROWID;
+CREATE INDEX item_sources_item ON item_sources(item_id);
+
+CREATE TABLE validators (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    saved         INTEGER NOT NULL
+);
+
+CREATE TABLE polls (
+    id               INTEGER PRIMARY KEY,
+    source_id        TEXT NOT NULL,
+    started          INTEGER NOT NULL,
+    finished         INTEGER NOT NULL,
+    outcome          TEXT NOT NULL,      -- ok | not_modified | failed
+    pages            INTEGER NOT NULL DEFAULT 0,
+    items_seen       INTEGER NOT NULL DEFAULT 0,
+    items_new        INTEGER NOT NULL DEFAULT 0,
+    articles_fetched INTEGER NOT NULL DEFAULT 0,
+    error            TEXT
+);
+CREATE INDEX polls_source ON polls(source_id, started);
+
+CREATE TABLE robots (
+    host    TEXT PRIMARY KEY,            -- scheme://host:port
+    status  INTEGER NOT NULL,
+    body    BLOB NOT NULL,
+    fetched INTEGER NOT NULL
+);
+
+CREATE TABLE host_pauses (
+    host   TEXT PRIMARY KEY,
+    until  INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+"#;

@@ -136,3 +136,6 @@ impl Config {
         self.sources.iter().find(|s| s.id == id)
     }
 }
+
+#[cfg(test)]
+mod tests;

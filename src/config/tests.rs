@@ -1,0 +1,150 @@
+//! Config validation: defaults, and errors that name the key and its line.
+
+use std::path::Path;
+
+use super::{Config, ConfigError};
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("/etc/portalfeed/portalfeed.toml"))
+}
+
+fn error(text: &str) -> (usize, String, String) {
+    match parse(text) {
+        Err(ConfigError::Invalid {
+            line, key, message, ..
+        }) => (line, key, message),
+        other => panic!("expected an invalid-key error, got {other:?}"),
+    }
+}
+
+const MINIMAL: &str =
+    "[[source]]\nid = \"leadership\"\nlist_url = \"https://xncz.gov.cn/zqzf/ldhd.htm\"\n";
+
+#[test]
+fn only_id_and_list_url_are_required_and_the_rest_has_documented_defaults() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(
+        c.service.database,
+        Path::new("/etc/portalfeed/portalfeed.db")
+    );
+    assert_eq!(c.service.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.service.public_url.as_str(), "http://127.0.0.1:8080/");
+    assert_eq!(c.service.timezone, chrono_tz::Asia::Shanghai);
+    assert_eq!(c.fetch.timeout.as_secs(), 20);
+    assert_eq!(c.fetch.max_body_bytes, 8_000_000);
+    assert_eq!(c.fetch.per_host_delay.as_millis(), 1000);
+    assert!(c.fetch.user_agent.starts_with("portalfeed/"));
+    let s = &c.sources[0];
+    assert_eq!(
+        (
+            s.title.as_str(),
+            s.max_pages,
+            s.fetch_articles,
+            s.respect_robots,
+            s.insecure_tls
+        ),
+        ("leadership", 1, true, true, false)
+    );
+    assert_eq!(s.schedule.as_str(), "*/20 * * * *");
+    assert!(s.select.item.is_none() && s.select.content.is_none());
+}
+
+#[test]
+fn the_shipped_config_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/portalfeed.toml");
+    let c = Config::load(&path).unwrap();
+    let ids: Vec<&str> = c.sources.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["headlines", "leadership"]);
+    assert_eq!(c.sources[1].title, "领导活动");
+}
+
+#[test]
+fn errors_name_the_key_and_its_line() {
+    let cases: [(&str, usize, &str, &str); 9] = [
+        (
+            "[fetch]\ntimeout_secs = 5\nmax_page = 3\n",
+            3,
+            "fetch.max_page",
+            "unknown field",
+        ),
+        (
+            "[fetch]\ntimeout_secs = \"soon\"\n",
+            2,
+            "fetch.timeout_secs",
+            "invalid type",
+        ),
+        (
+            "[service]\ntimezone = \"Mars/Olympus\"\n",
+            2,
+            "service.timezone",
+            "unknown time zone",
+        ),
+        (
+            "[service]\nlisten = \"localhost\"\n",
+            2,
+            "service.listen",
+            "not an address",
+        ),
+        (
+            "[[source]]\nid = \"a\"\nlist_url = \"https://x.gov.cn/\"\n[[source]]\nid = \"a\"\nlist_url = \"https://y.gov.cn/\"\n",
+            5,
+            "source[1].id",
+            "duplicate id",
+        ),
+        (
+            "[[source]]\nid = \"Bad_Id\"\nlist_url = \"https://x.gov.cn/\"\n",
+            2,
+            "source[0].id",
+            "[a-z0-9-]+",
+        ),
+        (
+            "[[source]]\nid = \"a\"\nlist_url = \"ftp://x.gov.cn/\"\n",
+            3,
+            "source[0].list_url",
+            "http or https",
+        ),
+        (
+            "[[source]]\nid = \"a\"\nlist_url = \"https://x.gov.cn/\"\nschedule = \"*/20 * * *\"\n",
+            4,
+            "source[0].schedule",
+            "bad cron expression",
+        ),
+        (
+            "[[source]]\nid = \"a\"\nlist_url = \"https://x.gov.cn/\"\n[source.select]\nitem = \"div.list li\"\ndate = \"span[\"\n",
+            6,
+            "source[0].select.date",
+            "bad CSS selector",
+        ),
+    ];
+    for (text, line, key, message) in cases {
+        let full = if text.contains("[[source]]") {
+            text.to_string()
+        } else {
+            format!("{text}{MINIMAL}")
+        };
+        let got = error(&full);
+        assert_eq!((got.0, got.1.as_str()), (line, key), "{text:?}: {got:?}");
+        assert!(
+            got.2.contains(message),
+            "{text:?}: message {:?} lacks {message:?}",
+            got.2
+        );
+    }
+}
+
+#[test]
+fn a_missing_required_key_and_an_empty_config_are_errors() {
+    let (line, _, message) = error("[[source]]\nid = \"a\"\n");
+    assert_eq!(line, 1);
+    assert!(message.contains("list_url"), "{message}");
+    assert!(matches!(parse(""), Err(ConfigError::Whole { .. })));
+}
+
+#[test]
+fn displayed_errors_read_path_line_key_message() {
+    let e = parse("[fetch]\nbogus = 1\n").unwrap_err().to_string();
+    assert!(
+        e.starts_with("/etc/portalfeed/portalfeed.toml:2: fetch.bogus: unknown field `bogus`"),
+        "{e}"
+    );
+}

@@ -181,27 +181,48 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     })
 }
 
-/// The dotted key at a TOML error's offset: the table header above it and the key on its line.
+/// The dotted key at a TOML error's offset: the table header above it (with the index of the
+/// `[[source]]` it belongs to) and the key on its line.
 fn key_of_toml_error(text: &str, offset: usize) -> String {
     let before = &text[..text.floor_char_boundary(offset.min(text.len()))];
-    let table = before
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let mut table: Option<String> = None;
+    let mut sources = 0usize;
+    for line in before.lines().map(str::trim) {
+        if line.starts_with("[[") {
+            let name = line.trim_matches(|c| c == '[' || c == ']').trim();
+            if name == "source" {
+                sources += 1;
+            }
+            table = Some(indexed(name, sources));
+        } else if line.starts_with('[') {
+            table = Some(indexed(
+                line.trim_matches(|c| c == '[' || c == ']').trim(),
+                sources,
+            ));
+        }
+    }
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let line = text[line_start..].lines().next().unwrap_or("");
     let key = line
         .split('=')
         .next()
         .map(str::trim)
-        .filter(|k| !k.is_empty() && !k.starts_with('['));
+        .filter(|k| !k.is_empty() && !k.starts_with('[') && line.contains('='));
     match (table, key) {
         (Some(t), Some(k)) => format!("{t}.{k}"),
         (Some(t), None) => t,
         (None, Some(k)) => k.to_string(),
         (None, None) => "(top level)".into(),
+    }
+}
+
+/// `source` → `source[2]`, `source.select` → `source[2].select` (for the third `[[source]]`).
+fn indexed(table: &str, sources: usize) -> String {
+    match table.strip_prefix("source") {
+        Some(rest) if sources > 0 && (rest.is_empty() || rest.starts_with('.')) => {
+            format!("source[{}]{rest}", sources - 1)
+        }
+        _ => table.to_string(),
     }
 }
 

@@ -148,3 +148,12 @@ fn displayed_errors_read_path_line_key_message() {
         "{e}"
     );
 }
+
+#[test]
+fn unknown_keys_in_a_later_source_name_that_source() {
+    let text = format!(
+        "{MINIMAL}[[source]]\nid = \"b\"\nlist_url = \"https://x.gov.cn/\"\n[source.select]\nitem = \"li\"\nbogus = \"x\"\n"
+    );
+    let (line, key, _) = error(&text);
+    assert_eq!((line, key.as_str()), (9, "source[1].select.bogus"));
+}

@@ -389,3 +389,50 @@ async fn separate_runs_of_the_binary_never_duplicate() {
     let outcomes: Vec<&str> = log.iter().map(|l| l.outcome.as_str()).collect();
     assert_eq!(outcomes, ["not_modified", "ok"]);
 }
+
+#[tokio::test]
+async fn gzip_deflate_and_brotli_bodies_are_decoded() {
+    use std::io::Write;
+    let site = Site::start("vsb").await;
+    let page = std::fs::read(common::fixtures().join("sites/vsb/zqzf/ldhd.htm")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&page).unwrap();
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate.write_all(&page).unwrap();
+    let mut br = Vec::new();
+    brotli::BrotliCompress(&mut &page[..], &mut br, &Default::default()).unwrap();
+    let mut sources = String::new();
+    for (name, encoding, bytes) in [
+        ("gz", "gzip", gz.finish().unwrap()),
+        ("zlib", "deflate", deflate.finish().unwrap()),
+        ("br", "br", br),
+    ] {
+        let headers = vec![
+            ("Content-Type".into(), "text/html; charset=utf-8".into()),
+            ("Content-Encoding".into(), encoding.into()),
+        ];
+        site.set(
+            &format!("/zqzf/{name}.htm"),
+            Override::Status(200, headers, bytes),
+        );
+        sources.push_str(&source(
+            name,
+            &site.url(&format!("/zqzf/{name}.htm")),
+            "fetch_articles = false",
+        ));
+    }
+    let setup = Setup::new(&sources);
+    let reports = setup.poll(None).await;
+    for name in ["gz", "zlib", "br"] {
+        assert_eq!(ok(&reports, name).counts.items_seen, 12, "{name}");
+    }
+    let asked = site
+        .hits()
+        .into_iter()
+        .find(|h| h.path == "/zqzf/gz.htm")
+        .unwrap()
+        .accept_encoding;
+    for enc in ["gzip", "br", "deflate"] {
+        assert!(asked.contains(enc), "Accept-Encoding {asked:?} lacks {enc}");
+    }
+}

@@ -26,6 +26,7 @@ pub struct Hit {
     pub at: Instant,
     pub status: u16,
     pub user_agent: String,
+    pub accept_encoding: String,
     pub conditional: bool,
 }
 
@@ -188,6 +189,11 @@ async fn handle(State(state): State<Arc<SiteState>>, request: Request) -> Respon
         status: response.status().as_u16(),
         user_agent: headers
             .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+        accept_encoding: headers
+            .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string(),

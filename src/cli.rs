@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::{Config, Source};
-use crate::schedule::poll::{Poller, Preview};
+use crate::schedule::Preview;
+use crate::schedule::poll::Poller;
 use crate::store::Store;
 
 const BAD_INPUT: u8 = 2;

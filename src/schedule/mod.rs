@@ -3,5 +3,9 @@
 //! [`poll`] runs one pass over sources (fetch → extract → store), used by `portalfeed poll` and by
 //! the daemon. [`cron`] reads the users' cron expressions.
 
+mod access;
 pub mod cron;
 pub mod poll;
+mod preview;
+
+pub use preview::Preview;

@@ -10,16 +10,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
+use super::access::busy_status;
 use crate::config::{Config, Source};
 use crate::extract::{self, Article, ExtractError, ListItem, ListPage, same_site};
-use crate::fetch::robots::{self, Rules};
+use crate::fetch::robots::Rules;
 use crate::fetch::{FetchError, Fetcher, Page};
 use crate::store::{
     ArticleContent, ArticleOutcome, ItemRecord, PollCounts, PollRecord, Store, StoreError,
@@ -28,8 +28,6 @@ use crate::store::{
 
 /// Hosts polled at the same time.
 const PARALLEL_HOSTS: usize = 4;
-/// The longest pause a Retry-After can impose.
-const MAX_PAUSE: Duration = Duration::from_secs(6 * 3600);
 
 /// Why a source's poll failed.
 #[derive(Debug, thiserror::Error)]
@@ -65,12 +63,24 @@ pub struct SourceReport {
     pub result: Result<Polled, PollError>,
 }
 
+/// What a poll read from a source's list pages.
+#[derive(Default)]
+struct Lists {
+    /// In page order, one per URL.
+    items: Vec<ListItem>,
+    /// Of the pages answered 200.
+    validators: Vec<(String, Validators)>,
+    pages: u32,
+    /// Page 1 answered 304.
+    not_modified: bool,
+}
+
 /// Polls sources into the store.
 pub struct Poller {
-    config: Arc<Config>,
+    pub(super) config: Arc<Config>,
     store: Arc<Store>,
-    fetcher: Fetcher,
-    robots: Mutex<HashMap<String, Arc<Rules>>>,
+    pub(super) fetcher: Fetcher,
+    pub(super) robots: Mutex<HashMap<String, Arc<Rules>>>,
 }
 
 impl Poller {
@@ -169,7 +179,12 @@ impl Poller {
         if !source.respect_robots {
             tracing::warn!(source = %source.id, "robots.txt is ignored for this source (respect_robots = false)");
         }
-        let (items, validators, pages, not_modified) = self.read_lists(source).await?;
+        let Lists {
+            items,
+            validators,
+            pages,
+            not_modified,
+        } = self.read_lists(source).await?;
         let ids: Vec<String> = items.iter().map(|i| item_id(&i.url)).collect();
         let known = self.blocking(move |s| s.known_items(&ids)).await?;
         let id = source.id.clone();
@@ -192,7 +207,7 @@ impl Poller {
     }
 
     /// Runs a store call off the async threads.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, PollError> {
@@ -203,109 +218,14 @@ impl Poller {
             .map_err(PollError::Store)
     }
 
-    /// Fetches `url` after checking host pauses and robots.txt.
-    async fn fetch(
-        &self,
-        source: &Source,
-        url: &Url,
-        validators: Option<&Validators>,
-    ) -> Result<Page, PollError> {
-        let host = url.host_str().unwrap_or("").to_string();
-        let now = Utc::now();
-        let h = host.clone();
-        if let Some((until, reason)) = self.blocking(move |s| s.host_pause(&h, now)).await? {
-            return Err(PollError::Paused {
-                host,
-                until,
-                reason,
-            });
-        }
-        if source.respect_robots && !self.rules(url, source.insecure_tls).await?.allows(url) {
-            return Err(PollError::Fetch {
-                url: url.clone(),
-                error: FetchError::Robots,
-            });
-        }
-        let answer = self.fetcher.get(url, validators, source.insecure_tls).await;
-        if let Err(error) = &answer
-            && let Some(wait) = error
-                .retry_after()
-                .or_else(|| busy_status(error).then_some(Duration::from_secs(300)))
-        {
-            let until = now + chrono::Duration::from_std(wait.min(MAX_PAUSE)).unwrap_or_default();
-            let reason = format!("{error} from {url}");
-            self.blocking(move |s| s.pause_host(&host, until, &reason))
-                .await?;
-        }
-        answer.map_err(|error| PollError::Fetch {
-            url: url.clone(),
-            error,
-        })
-    }
-
-    async fn rules(&self, url: &Url, insecure_tls: bool) -> Result<Arc<Rules>, PollError> {
-        let origin = robots::origin(url);
-        if let Some(r) = self
-            .robots
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&origin).cloned())
-        {
-            return Ok(r);
-        }
-        let now = Utc::now();
-        let o = origin.clone();
-        let cached = self
-            .blocking(move |s| s.robots(&o))
-            .await?
-            .filter(|e| now - e.fetched < robots::CACHE_FOR);
-        let entry = match cached {
-            Some(e) => e,
-            None => {
-                let robots_url = robots::robots_url(url);
-                let e = robots::fetch(&self.fetcher, url, insecure_tls, now)
-                    .await
-                    .map_err(|error| PollError::Fetch {
-                        url: robots_url.clone(),
-                        error,
-                    })?;
-                if e.status >= 500 {
-                    // Unreachable (RFC 9309 §2.3.1.4): disallow everything for now, cache nothing.
-                    let error = FetchError::Status {
-                        status: e.status,
-                        retry_after: None,
-                    };
-                    return Err(PollError::Fetch {
-                        url: robots_url,
-                        error,
-                    });
-                }
-                let (o, saved) = (origin.clone(), e.clone());
-                self.blocking(move |s| s.save_robots(&o, &saved)).await?;
-                e
-            }
-        };
-        let rules = Arc::new(Rules::from_entry(&entry, &self.config.fetch.user_agent));
-        if let Ok(mut m) = self.robots.lock() {
-            m.insert(origin, Arc::clone(&rules));
-        }
-        Ok(rules)
-    }
-
-    /// Reads up to `max_pages` list pages: the items in page order (one per URL), the validators of
-    /// pages answered 200, the pages read, and whether page 1 was not modified.
-    async fn read_lists(
-        &self,
-        source: &Source,
-    ) -> Result<(Vec<ListItem>, Vec<(String, Validators)>, u32, bool), PollError> {
-        let mut items: Vec<ListItem> = Vec::new();
+    /// Reads up to `max_pages` list pages, following each page's next link.
+    async fn read_lists(&self, source: &Source) -> Result<Lists, PollError> {
+        let mut read = Lists::default();
         let mut seen_urls = HashSet::new();
-        let mut validators = Vec::new();
         let mut visited = HashSet::new();
         let mut next = Some(source.list_url.clone());
-        let mut pages = 0;
         while let Some(url) = next.take() {
-            if pages >= source.max_pages || !visited.insert(url.clone()) {
+            if read.pages >= source.max_pages || !visited.insert(url.clone()) {
                 break;
             }
             let key = url.to_string();
@@ -314,13 +234,16 @@ impl Poller {
                 Err(PollError::Fetch {
                     error: FetchError::NotModified,
                     ..
-                }) => return Ok((items, validators, pages, pages == 0)),
+                }) => {
+                    read.not_modified = read.pages == 0;
+                    return Ok(read);
+                }
                 other => other?,
             };
-            pages += 1;
+            read.pages += 1;
             let list = list_page(source, &page, self.config.service.timezone).await?;
             if list.items.is_empty() {
-                if pages == 1 {
+                if read.pages == 1 {
                     return Err(PollError::Extract {
                         url: page.url,
                         error: ExtractError::NoItems,
@@ -328,15 +251,16 @@ impl Poller {
                 }
                 break;
             }
-            validators.push((url.to_string(), page.validators.clone()));
-            items.extend(
+            read.validators
+                .push((url.to_string(), page.validators.clone()));
+            read.items.extend(
                 list.items
                     .into_iter()
                     .filter(|i| seen_urls.insert(i.url.clone())),
             );
             next = list.next_page;
         }
-        Ok((items, validators, pages, false))
+        Ok(read)
     }
 
     /// Decides, fetches and extracts the article pages of this poll.
@@ -405,7 +329,11 @@ impl Poller {
         records
     }
 
-    async fn article(&self, source: &Source, item: &ListItem) -> Result<Article, PollError> {
+    pub(super) async fn article(
+        &self,
+        source: &Source,
+        item: &ListItem,
+    ) -> Result<Article, PollError> {
         let page = self.fetch(source, &item.url, None).await?;
         let (content, tz) = (source.select.content.clone(), self.config.service.timezone);
         let hint = item.title.clone();
@@ -424,17 +352,6 @@ impl Poller {
         .map_err(|e| PollError::Task(e.to_string()))?
         .map_err(|error| PollError::Extract { url, error })
     }
-}
-
-/// 429 and 503 without Retry-After still mean "not now".
-fn busy_status(error: &FetchError) -> bool {
-    matches!(
-        error,
-        FetchError::Status {
-            status: 429 | 503,
-            ..
-        }
-    )
 }
 
 /// Extracts a list page off the async threads.
@@ -479,44 +396,5 @@ pub fn merge(item: ListItem, article: Article) -> ItemRecord {
         title,
         published,
         article: ArticleOutcome::Fetched(content),
-    }
-}
-
-/// What `check --live` shows of a source: its first list page and its first same-site article.
-pub struct Preview {
-    pub source_id: String,
-    pub page_url: Url,
-    pub list: ListPage,
-    pub article: Option<(Url, Result<Article, PollError>)>,
-}
-
-impl Poller {
-    /// Fetches and extracts a source's first list page and first article without storing anything.
-    pub async fn preview(&self, source: &Source) -> Result<Preview, PollError> {
-        let page = self.fetch(source, &source.list_url, None).await?;
-        let list = list_page(source, &page, self.config.service.timezone).await?;
-        if list.items.is_empty() {
-            return Err(PollError::Extract {
-                url: page.url,
-                error: ExtractError::NoItems,
-            });
-        }
-        let first = list
-            .items
-            .iter()
-            .find(|i| same_site(&source.list_url, &i.url))
-            .cloned();
-        let article = match first {
-            Some(item) if source.fetch_articles => {
-                Some((item.url.clone(), self.article(source, &item).await))
-            }
-            _ => None,
-        };
-        Ok(Preview {
-            source_id: source.id.clone(),
-            page_url: page.url,
-            list,
-            article,
-        })
     }
 }

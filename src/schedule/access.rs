@@ -60,15 +60,17 @@ impl Poller {
 
     async fn rules(&self, url: &Url, insecure_tls: bool) -> Result<Arc<Rules>, PollError> {
         let origin = robots::origin(url);
-        if let Some(r) = self
+        let now = Utc::now();
+        let remembered = self
             .robots
             .lock()
             .ok()
-            .and_then(|m| m.get(&origin).cloned())
+            .and_then(|m| m.get(&origin).cloned());
+        if let Some((rules, _)) =
+            remembered.filter(|(_, fetched)| now - *fetched < robots::CACHE_FOR)
         {
-            return Ok(r);
+            return Ok(rules);
         }
-        let now = Utc::now();
         let o = origin.clone();
         let cached = self
             .blocking(move |s| s.robots(&o))
@@ -102,7 +104,7 @@ impl Poller {
         };
         let rules = Arc::new(Rules::from_entry(&entry, &self.config.fetch.user_agent));
         if let Ok(mut m) = self.robots.lock() {
-            m.insert(origin, Arc::clone(&rules));
+            m.insert(origin, (Arc::clone(&rules), entry.fetched));
         }
         Ok(rules)
     }

@@ -63,6 +63,9 @@ pub struct SourceReport {
     pub result: Result<Polled, PollError>,
 }
 
+/// Parsed robots.txt rules of one origin, and when they were fetched.
+pub(super) type RobotsMemo = (Arc<Rules>, DateTime<Utc>);
+
 /// What a poll read from a source's list pages.
 #[derive(Default)]
 struct Lists {
@@ -80,7 +83,8 @@ pub struct Poller {
     pub(super) config: Arc<Config>,
     store: Arc<Store>,
     pub(super) fetcher: Fetcher,
-    pub(super) robots: Mutex<HashMap<String, Arc<Rules>>>,
+    /// Parsed robots.txt rules by origin, with when they were fetched.
+    pub(super) robots: Mutex<HashMap<String, RobotsMemo>>,
 }
 
 impl Poller {

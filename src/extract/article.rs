@@ -60,11 +60,11 @@ static TEXT_TAGS: LazyLock<Matcher> = LazyLock::new(|| {
     Matcher::new("h1, h2, h3, h4, div, td, p, span, strong, font, b").expect("static selector")
 });
 static ORIGIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:来源|信息来源|文章来源|稿件来源)\s*[:：]\s*([^\s|｜/【\[]{2,30})")
+    Regex::new(r"(?:来源|信息来源|文章来源|稿件来源)\s*[:：]\s*([^\s|｜/【\[:：]{2,30})")
         .expect("static regex")
 });
 static AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:作者|撰稿|撰稿人|发布人|文)\s*[:：]\s*([^\s|｜/【\[]{2,20})")
+    Regex::new(r"(?:作者|撰稿|撰稿人|发布人|文)\s*[:：]\s*([^\s|｜/【\[:：]{2,20})")
         .expect("static regex")
 });
 static LABELLED_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -104,10 +104,7 @@ pub fn extract_article(
         .map(|s| squash(&s))
         .filter(|s| !s.is_empty())
         .or_else(|| origin(&doc, &info));
-    let author = AUTHOR
-        .captures(&info)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str().to_string());
+    let author = labelled_value(&AUTHOR, &info);
     let (content_html, text) = body::clean(&body_node, url);
     if page_title.contains("系统提示")
         || (text.is_empty() && attachments.is_empty() && !content_html.contains("<img"))
@@ -287,22 +284,22 @@ fn published(
 }
 
 fn origin(doc: &Document, info: &str) -> Option<String> {
-    ORIGIN
-        .captures(info)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str().to_string())
-        .or_else(|| {
-            doc.select_matcher(&AUTHORSTYLE)
-                .nodes()
-                .iter()
-                .find_map(|n| {
-                    let t = squash(&n.text());
-                    ORIGIN
-                        .captures(&t)
-                        .and_then(|c| c.get(1))
-                        .map(|m| m.as_str().to_string())
-                })
-        })
+    labelled_value(&ORIGIN, info).or_else(|| {
+        let styled = doc.select_matcher(&AUTHORSTYLE);
+        styled
+            .nodes()
+            .iter()
+            .find_map(|n| labelled_value(&ORIGIN, &squash(&n.text())))
+    })
+}
+
+/// The value after a label (`来源：城中在线`), unless the label is empty and what follows is the
+/// next label (`作者：  点击数：`).
+fn labelled_value(label: &Regex, text: &str) -> Option<String> {
+    let caps = label.captures(text)?;
+    let value = caps.get(1)?;
+    let next_is_label = text[value.end()..].trim_start().starts_with([':', '：']);
+    (!next_is_label).then(|| value.as_str().to_string())
 }
 
 /// The first `max` characters of `s` on one line (for terminal output).

@@ -15,6 +15,7 @@ use dom_query::{Document, Matcher, NodeId, NodeRef, Selection};
 use regex::Regex;
 use url::Url;
 
+use super::chrome;
 use super::text::{chars, squash};
 use crate::config::Selector;
 
@@ -41,9 +42,15 @@ static NOISE: LazyLock<Matcher> = LazyLock::new(|| {
 static BLOCKS: LazyLock<Matcher> = LazyLock::new(|| {
     Matcher::new("p, div, span, td, li, font, table, ul").expect("static selector")
 });
+static LINKS: LazyLock<Matcher> =
+    LazyLock::new(|| Matcher::new("a[href]").expect("static selector"));
+static CONTENT_NAMES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)article|content|detail|zoom|text|body|entry|post|story|\bzw\b|zhengwen|news_?con|con_?text|main")
+        .expect("static regex")
+});
 static IMAGES: LazyLock<Matcher> = LazyLock::new(|| Matcher::new("img").expect("static selector"));
 static BOILERPLATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏本页|加入收藏|分享到|字号|大|中|小)\s*[】\]]?\s*)+$|^(?:上一条|下一条|上一篇|下一篇|责任编辑|编辑|审核|校对|点击)\s*[:：]|^点击[:：]?\s*\[\s*\]")
+    Regex::new(r"^(?:[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏本页|加入收藏|分享到|字号|大|中|小)\s*[】\]]?\s*)+$|^[（(【\[]?\s*(?:上一条|下一条|上一篇|下一篇|责任编辑|编辑|审核|校对|点击|浏览次数|访问次数)\s*[:：]|^点击[:：]?\s*\[\s*\]")
         .expect("static regex")
 });
 
@@ -69,33 +76,75 @@ fn has_media(node: &NodeRef) -> bool {
     Selection::from(*node).select("img, a[href]").exists()
 }
 
-/// The element that holds the most paragraph text (its own text, its `<p>` children's, half of its
-/// grandchildren's).
+/// The element that holds the most prose, in the manner of readability: each paragraph (a `<p>`,
+/// or text written straight into a `<div>`/`<td>` with `<br>`s) earns points for its length and
+/// its Chinese commas and full stops, credited to its container and half to the one above. A
+/// container then loses what is link text (menus, lists, footers) and what the chrome penalty says,
+/// and gains when its name says content (`article`, `content`, `detail`, `zw` for 正文…).
 fn densest<'a>(doc: &'a Document) -> Option<NodeRef<'a>> {
     let mut credit: HashMap<NodeId, (f64, NodeRef<'a>)> = HashMap::new();
     let body = doc.body()?;
     for node in body.descendants_it().filter(|n| n.is_element()) {
         let tag = node.node_name().map(|t| t.to_string()).unwrap_or_default();
-        let (amount, holder) = match tag.as_str() {
-            "p" => (chars(&squash(&node.text())), node.parent()),
+        let (text, holder) = match tag.as_str() {
+            "p" => (squash(&node.text()), node.parent()),
             "div" | "td" | "section" | "article" | "font" => {
-                (chars(&squash(&node.immediate_text())), Some(node))
+                (squash(&node.immediate_text()), Some(node))
             }
             _ => continue,
         };
-        if amount < 10 {
+        if chars(&text) < 10 {
             continue;
         }
         let Some(holder) = holder else { continue };
-        credit.entry(holder.id).or_insert((0.0, holder)).0 += amount as f64;
+        let points = 1.0
+            + text.matches(['，', '。', ',']).count() as f64
+            + (chars(&text) as f64 / 100.0).min(3.0);
+        credit.entry(holder.id).or_insert((0.0, holder)).0 += points;
         if let Some(grand) = holder.parent().filter(|g| g.is_element()) {
-            credit.entry(grand.id).or_insert((0.0, grand)).0 += amount as f64 / 2.0;
+            credit.entry(grand.id).or_insert((0.0, grand)).0 += points / 2.0;
         }
     }
     credit
         .into_values()
+        .map(|(points, node)| {
+            (
+                points * (1.0 - link_density(&node)) * chrome::penalty(&node) * name_weight(&node),
+                node,
+            )
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, n)| n)
+}
+
+/// The share of a node's text that sits inside links.
+fn link_density(node: &NodeRef) -> f64 {
+    let all = chars(&squash(&node.text())).max(1);
+    let linked: usize = Selection::from(*node)
+        .select_matcher(&LINKS)
+        .nodes()
+        .iter()
+        .map(|a| chars(&squash(&a.text())))
+        .sum();
+    (linked as f64 / all as f64).min(1.0)
+}
+
+fn name_weight(node: &NodeRef) -> f64 {
+    let names = format!(
+        "{} {}",
+        node.id_attr().unwrap_or_default(),
+        node.class().unwrap_or_default()
+    );
+    if CONTENT_NAMES.is_match(&names) {
+        1.5
+    } else {
+        1.0
+    }
+}
+
+fn is_boilerplate_line(text: &str) -> bool {
+    let text = squash(text);
+    !text.is_empty() && chars(&text) <= 100 && BOILERPLATE_LINE.is_match(&text)
 }
 
 /// The body's sanitized HTML and its plain text.
@@ -103,9 +152,15 @@ pub fn clean(node: &NodeRef, base: &Url) -> (String, String) {
     let scope = Selection::from(*node);
     scope.select_matcher(&NOISE).remove();
     for block in scope.select_matcher(&BLOCKS).nodes().iter().rev() {
-        let text = squash(&block.text());
-        if !text.is_empty() && chars(&text) <= 100 && BOILERPLATE_LINE.is_match(&text) {
+        if is_boilerplate_line(&block.text()) {
             block.remove_from_parent();
+        }
+    }
+    // Lines written straight into the container between `<br>`s: `（编辑：李华  审核：张强）`.
+    let texts: Vec<NodeRef> = node.descendants_it().filter(|n| n.is_text()).collect();
+    for text in texts {
+        if is_boilerplate_line(&text.text()) {
+            text.remove_from_parent();
         }
     }
     for img in scope.select_matcher(&IMAGES).nodes() {

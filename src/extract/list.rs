@@ -24,7 +24,7 @@ use url::Url;
 
 use super::date::{FoundDate, date_from_url, parse_date};
 use super::text::{chars, clean_title, looks_cut, squash};
-use super::{hanweb, pager, resolve_link};
+use super::{chrome, hanweb, pager, resolve_link};
 use crate::config::Selectors;
 
 /// One item of a list page.
@@ -47,23 +47,13 @@ pub struct ListPage {
 
 static LINKS: LazyLock<Matcher> =
     LazyLock::new(|| Matcher::new("a[href]").expect("static selector"));
-static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)nav|menu|foot|header|banner|crumb|position|friend|share|toolbar|copyright|bottom",
-    )
-    .expect("static regex")
-});
-/// The headline ticker every page carries (头条 = toutiao, ttxw).
-static TICKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)ticker|marquee|scroll|roll|gundong|ttxw|toutiao").expect("static regex")
-});
-/// Side columns: 热点, 排行, 专题 boxes.
-static SECONDARY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:side\w*|aside|hot\w*|rank\w*|right-?box|zt|zhuanti)\b")
-        .expect("static regex")
-});
 /// Below this, the best candidate is not a list (a layout change, or a page with no list).
 const MIN_SCORE: f64 = 4.5;
+/// Elements whose name says they hold the item's date (`span.time`, `.timestyle106390`, `td.date`).
+static DATE_MARKED: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("time, [class*=date], [class*=time], [class*=Date], [class*=Time], [class~=rq], [class~=sj]")
+        .expect("static selector")
+});
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("static regex"));
 
 struct Ctx<'a> {
@@ -221,33 +211,7 @@ fn score(parent: &NodeRef, members: usize, items: &[ListItem]) -> Option<f64> {
     let dated = items.iter().filter(|i| i.date.is_some()).count() as f64 / n as f64;
     let avg_len = items.iter().map(|i| chars(&i.title)).sum::<usize>() as f64 / n as f64;
     let length = (avg_len / 12.0).clamp(0.15, 1.5);
-    Some(n as f64 * (1.0 + 2.0 * dated) * length * boilerplate_penalty(parent))
-}
-
-fn boilerplate_penalty(node: &NodeRef) -> f64 {
-    let mut penalty: f64 = 1.0;
-    let mut current = Some(*node);
-    while let Some(n) = current {
-        if let Some(tag) = n.node_name() {
-            if matches!(&*tag, "nav" | "header" | "footer" | "marquee") {
-                penalty = penalty.min(0.15);
-            } else if &*tag == "aside" {
-                penalty = penalty.min(0.3);
-            }
-        }
-        let names = format!(
-            "{} {}",
-            n.id_attr().unwrap_or_default(),
-            n.class().unwrap_or_default()
-        );
-        if TICKER.is_match(&names) {
-            penalty = penalty.min(0.15);
-        } else if BOILERPLATE.is_match(&names) || SECONDARY.is_match(&names) {
-            penalty = penalty.min(0.3);
-        }
-        current = n.parent();
-    }
-    penalty
+    Some(n as f64 * (1.0 + 2.0 * dated) * length * chrome::penalty(parent))
 }
 
 fn pager_nearby(node: &NodeRef) -> bool {
@@ -376,8 +340,8 @@ fn title_of(node: &NodeRef) -> (String, bool) {
     (text.clone(), cut_text)
 }
 
-/// The date printed in the item outside its title; else inside the link; else in the next
-/// sibling (lists of bare `<a>` followed by `<span>date</span>`).
+/// The date printed in the item: in an element named for it; else outside the title; else inside
+/// the link; else in the next sibling (lists of bare `<a>` followed by `<span>date</span>`).
 fn date_near(member: &NodeRef, member_text: &str, link: &NodeRef, ctx: &Ctx) -> Option<FoundDate> {
     let link_text = squash(&link.text());
     let outside = if link_text.is_empty() {
@@ -385,7 +349,13 @@ fn date_near(member: &NodeRef, member_text: &str, link: &NodeRef, ctx: &Ctx) -> 
     } else {
         member_text.replacen(&link_text, " ", 1)
     };
-    parse_date(&outside, ctx.tz, ctx.now)
+    // An element named for the date beats a date quoted in a summary line.
+    let marked = Selection::from(*member).select_matcher(&DATE_MARKED);
+    marked
+        .nodes()
+        .iter()
+        .find_map(|d| parse_date(&d.text(), ctx.tz, ctx.now))
+        .or_else(|| parse_date(&outside, ctx.tz, ctx.now))
         .or_else(|| parse_date(&link_text, ctx.tz, ctx.now))
         .or_else(|| {
             let sibling = member.next_element_sibling().filter(|_| is_link(member))?;

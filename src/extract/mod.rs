@@ -10,6 +10,7 @@
 pub mod article;
 pub mod attachments;
 pub mod body;
+mod chrome;
 pub mod date;
 mod hanweb;
 pub mod list;

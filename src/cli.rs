@@ -260,3 +260,68 @@ pub async fn poll(path: &Path, only: &[String]) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+/// `portalfeed serve`: the feed server on `service.listen`, until SIGINT or SIGTERM.
+pub async fn serve(path: &Path) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => Arc::new(c),
+        Err(code) => return code,
+    };
+    let store = match Store::open(&config.service.database) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("portalfeed: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let sync = config
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.title.as_str(), s.list_url.as_str()));
+    if let Err(e) = store.sync_sources(sync) {
+        eprintln!("portalfeed: {e}");
+        return ExitCode::from(1);
+    }
+    let listener = match tokio::net::TcpListener::bind(config.service.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "portalfeed: listen on {} (service.listen): {e}",
+                config.service.listen
+            );
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(listen = %config.service.listen, public_url = %config.service.public_url, "serving feeds");
+    let state = Arc::new(crate::web::AppState {
+        config,
+        store,
+        cache: Arc::default(),
+    });
+    crate::web::serve(listener, state, shutdown_signal()).await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

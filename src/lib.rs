@@ -6,6 +6,8 @@
 pub mod cli;
 pub mod config;
 pub mod extract;
+pub mod feed;
 pub mod fetch;
 pub mod schedule;
 pub mod store;
+pub mod web;

@@ -30,6 +30,8 @@ enum Command {
         #[arg(long)]
         live: bool,
     },
+    /// Serve the feeds (RSS, Atom, JSON Feed, OPML) on service.listen until SIGINT or SIGTERM.
+    Serve,
     /// Poll every source (or the named ones) once, store what is new, and exit.
     Poll {
         /// Poll only this source (repeatable).
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         match args.command {
             Command::Check { live } => portalfeed::cli::check(&args.config, live).await,
             Command::Poll { sources } => portalfeed::cli::poll(&args.config, &sources).await,
+            Command::Serve => portalfeed::cli::serve(&args.config).await,
         }
     })
 }

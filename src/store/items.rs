@@ -227,10 +227,10 @@ impl Store {
     }
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.url, i.title, i.published, i.first_seen, i.updated, i.content_html, \
+pub(super) const ITEM_COLUMNS: &str = "i.id, i.url, i.title, i.published, i.first_seen, i.updated, i.content_html, \
      i.summary, i.origin, i.author, i.attachments, i.article_status, i.article_attempts";
 
-fn stored_item(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
+pub(super) fn stored_item(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
     let attachments: String = r.get(10)?;
     Ok(StoredItem {
         id: r.get(0)?,

@@ -8,6 +8,7 @@
 //! leaves the last good state, and validators are only saved together with the items they vouch for
 //! (saving them alone would let a later 304 hide items that were never stored).
 
+mod feeds;
 mod items;
 mod schema;
 mod state;
@@ -21,6 +22,7 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+pub use feeds::FeedItem;
 pub use items::{
     ArticleContent, ArticleOutcome, ItemRecord, KnownItem, PollCounts, PollRecord, RetryItem,
     StoredItem,

@@ -1,0 +1,130 @@
+//! Rendered feeds kept in memory while the database is unchanged.
+//!
+//! A watcher asks SQLite's `PRAGMA data_version` every half second (microseconds of work); when
+//! another process — a `portalfeed poll` — has committed, the generation moves on and the cache is
+//! emptied, so new items show within a second while unchanged feeds are served without touching
+//! the database. Bounded: past [`MAX_ENTRIES`] renderings the cache is emptied.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::store::Store;
+
+const MAX_ENTRIES: usize = 256;
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// One rendered representation.
+#[derive(Debug)]
+pub struct Rendered {
+    pub body: Bytes,
+    /// Strong, from the bytes: the same content always has the same tag, across restarts.
+    pub etag: String,
+    pub last_modified: Option<DateTime<Utc>>,
+    pub content_type: &'static str,
+}
+
+impl Rendered {
+    pub fn new(
+        body: String,
+        last_modified: Option<DateTime<Utc>>,
+        content_type: &'static str,
+    ) -> Rendered {
+        let digest = Sha256::digest(body.as_bytes());
+        let etag = format!(
+            "\"{}\"",
+            digest
+                .iter()
+                .take(16)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        Rendered {
+            body: Bytes::from(body),
+            etag,
+            last_modified,
+            content_type,
+        }
+    }
+}
+
+/// The cache.
+#[derive(Default)]
+pub struct Cache {
+    generation: AtomicU64,
+    entries: RwLock<HashMap<String, (u64, Arc<Rendered>)>>,
+}
+
+impl Cache {
+    /// The rendering cached under `key` for the current generation.
+    pub fn get(&self, key: &str) -> Option<Arc<Rendered>> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let entries = self.entries.read().ok()?;
+        entries
+            .get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, r)| Arc::clone(r))
+    }
+
+    /// The generation a rendering must be started in to be stored by [`Cache::put`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps `rendered` unless the data changed while it was being rendered.
+    pub fn put(&self, key: String, generation: u64, rendered: Arc<Rendered>) {
+        if generation != self.generation() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (generation, rendered));
+        }
+    }
+
+    /// Starts a new generation: everything cached is stale.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+
+    /// Watches the database until `stop` resolves, invalidating on every change.
+    pub async fn watch(
+        self: Arc<Self>,
+        store: Arc<Store>,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(stop);
+        let mut last = None;
+        let mut tick = tokio::time::interval(WATCH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = tick.tick() => {}
+            }
+            let store = Arc::clone(&store);
+            let version = tokio::task::spawn_blocking(move || store.data_version()).await;
+            match version {
+                Ok(Ok(v)) => {
+                    if last.is_some_and(|l| l != v) {
+                        tracing::debug!(data_version = v, "database changed; feed cache emptied");
+                        self.invalidate();
+                    }
+                    last = Some(v);
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the database's data_version"),
+                Err(e) => tracing::warn!(error = %e, "data_version task failed"),
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP side: feeds, the OPML list and a health check, served from the store.
+//!
+//! `serve(listener, state, shutdown)` takes its listener and a shutdown future (tests bind
+//! 127.0.0.1:0 and stop it cleanly). Web never fetches and never writes: it reads the store, and
+//! renders through [`crate::feed`]. Requests are bounded: a 10 s handler timeout, a 64 KiB body
+//! limit, a header-read timeout per connection; responses are compressed (gzip, brotli) when asked.
+
+mod cache;
+pub mod conditional;
+mod feeds;
+mod server;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use cache::Cache;
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// What every handler sees.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<Store>,
+    pub cache: Arc<Cache>,
+}
+
+/// The routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/feeds/{file}", get(feeds::feed))
+        .route("/feeds.opml", get(feeds::opml))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(10),
+        ))
+}
+
+/// Serves feeds on `listener` until `shutdown` resolves; watches the database for changes made by
+/// other processes meanwhile.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(Arc::clone(&state.cache).watch(
+        Arc::clone(&state.store),
+        async move {
+            let mut rx = stop_rx;
+            let _ = rx.wait_for(|stop| *stop).await;
+        },
+    ));
+    server::run(listener, router(state), shutdown).await;
+    let _ = stop_tx.send(true);
+    let _ = watcher.await;
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let store = Arc::clone(&state.store);
+    match tokio::task::spawn_blocking(move || store.ping()).await {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "ok\n",
+        )
+            .into_response(),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("health check failed: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "not found\n",
+    )
+        .into_response()
+}

@@ -454,3 +454,31 @@ async fn a_poll_by_another_process_shows_up_within_seconds() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_slow_client_cannot_hold_the_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_site, setup) = polled().await;
+    let server = start(&setup).await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+    // Headers trickled and never finished.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let (status, _, _) = get(&format!("{}/feeds/all.rss", server.base), &[]).await;
+    assert_eq!(status, StatusCode::OK, "others are served meanwhile");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(15), slow.read_to_end(&mut buf)).await;
+    assert!(
+        closed.is_ok(),
+        "the stalled connection is closed by the server's header timeout"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "not before the timeout: {:?}",
+        started.elapsed()
+    );
+}

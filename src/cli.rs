@@ -24,6 +24,21 @@ fn load(path: &Path) -> Result<Config, ExitCode> {
     })
 }
 
+/// Opens the configured database and records the configured sources in it.
+fn open_store(config: &Config) -> Result<Arc<Store>, ExitCode> {
+    let fail = |e: crate::store::StoreError| {
+        eprintln!("portalfeed: {e}");
+        ExitCode::from(1)
+    };
+    let store = Store::open(&config.service.database).map_err(fail)?;
+    let sources = config
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.title.as_str(), s.list_url.as_str()));
+    store.sync_sources(sources).map_err(fail)?;
+    Ok(Arc::new(store))
+}
+
 fn shown(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz)
         .format("%Y-%m-%d %H:%M %Z")
@@ -213,21 +228,10 @@ pub async fn poll(path: &Path, only: &[String]) -> ExitCode {
         );
         return ExitCode::from(BAD_INPUT);
     }
-    let store = match Store::open(&config.service.database) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("portalfeed: {e}");
-            return ExitCode::from(1);
-        }
+    let store = match open_store(&config) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    let sync = config
-        .sources
-        .iter()
-        .map(|s| (s.id.as_str(), s.title.as_str(), s.list_url.as_str()));
-    if let Err(e) = store.sync_sources(sync) {
-        eprintln!("portalfeed: {e}");
-        return ExitCode::from(1);
-    }
     let poller = match Poller::new(Arc::clone(&config), store) {
         Ok(p) => Arc::new(p),
         Err(e) => {
@@ -267,21 +271,10 @@ pub async fn serve(path: &Path) -> ExitCode {
         Ok(c) => Arc::new(c),
         Err(code) => return code,
     };
-    let store = match Store::open(&config.service.database) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("portalfeed: {e}");
-            return ExitCode::from(1);
-        }
+    let store = match open_store(&config) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    let sync = config
-        .sources
-        .iter()
-        .map(|s| (s.id.as_str(), s.title.as_str(), s.list_url.as_str()));
-    if let Err(e) = store.sync_sources(sync) {
-        eprintln!("portalfeed: {e}");
-        return ExitCode::from(1);
-    }
     let listener = match tokio::net::TcpListener::bind(config.service.listen).await {
         Ok(l) => l,
         Err(e) => {

@@ -56,9 +56,6 @@ static TIMESTYLE: LazyLock<Matcher> =
     LazyLock::new(|| Matcher::new("[class*=timestyle]").expect("static selector"));
 static AUTHORSTYLE: LazyLock<Matcher> =
     LazyLock::new(|| Matcher::new("[class*=authorstyle]").expect("static selector"));
-static TEXT_TAGS: LazyLock<Matcher> = LazyLock::new(|| {
-    Matcher::new("h1, h2, h3, h4, div, td, p, span, strong, font, b").expect("static selector")
-});
 static ORIGIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:来源|信息来源|文章来源|稿件来源)\s*[:：]\s*([^\s|｜/【\[:：]{2,30})")
         .expect("static regex")
@@ -187,12 +184,31 @@ fn title_by_hint(doc: &Document, hint: &str) -> Option<String> {
     if chars(prefix) < 4 {
         return None;
     }
-    doc.select_matcher(&TEXT_TAGS)
-        .nodes()
-        .iter()
-        .map(|n| squash(&n.text()))
-        .filter(|t| t.starts_with(prefix) && chars(t) <= 200 && !super::text::looks_cut(t))
-        .min_by_key(|t| chars(t))
+    // Start from the text nodes that open like the title (cheap: they are short), then take the
+    // element around them, which also holds the rest of a title split by `<em>` or `<br>`.
+    let opening: String = prefix.chars().take(4).collect();
+    let mut best: Option<String> = None;
+    for text in doc.root().descendants_it().filter(|n| n.is_text()) {
+        if !squash(&text.text()).starts_with(&opening) {
+            continue;
+        }
+        let mut current = text.parent();
+        for _ in 0..3 {
+            let Some(element) = current else { break };
+            let t = squash(&element.text());
+            if chars(&t) > 200 {
+                break;
+            }
+            if t.starts_with(prefix) && !super::text::looks_cut(&t) {
+                if best.as_ref().is_none_or(|b| chars(&t) < chars(b)) {
+                    best = Some(t);
+                }
+                break;
+            }
+            current = element.parent();
+        }
+    }
+    best
 }
 
 /// Inside the site's header or navigation (the logo is often an `<h1>`).

@@ -60,10 +60,22 @@ pub fn find(doc: &Document, base: &Url) -> Vec<Attachment> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for a in doc.select_matcher(&LINKS).nodes() {
-        let Some(url) = a.attr("href").and_then(|h| resolve_link(base, &h)) else {
+        let Some(href) = a.attr("href") else { continue };
+        let raw_text = a.text();
+        // Most links are not attachments: rule them out before resolving and cleaning anything.
+        let lower = href.to_ascii_lowercase();
+        let maybe = mime_of(&href).is_some()
+            || mime_of(raw_text.trim()).is_some()
+            || a.has_attr("oldsrc")
+            || lower.contains("download")
+            || lower.contains("/attach/");
+        if !maybe {
+            continue;
+        }
+        let Some(url) = resolve_link(base, &href) else {
             continue;
         };
-        let text = clean_name(&squash(&a.text()));
+        let text = clean_name(&squash(&raw_text));
         let oldsrc = a.attr("oldsrc").map(|s| s.to_string());
         let path = url.path().to_ascii_lowercase();
         let interstitial = url.as_str().contains("DownloadAttachUrl")

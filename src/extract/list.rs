@@ -218,11 +218,11 @@ fn pager_nearby(node: &NodeRef) -> bool {
     let mut current = Some(*node);
     for _ in 0..3 {
         let Some(n) = current else { return false };
+        // Script text is part of `text()`, so TRS's createPageHTML is seen too.
         let text = n.text();
-        if ["下页", "下一页", "尾页", "末页"]
+        if ["下页", "下一页", "尾页", "末页", "createPageHTML"]
             .iter()
             .any(|t| text.contains(t))
-            || n.html().contains("createPageHTML")
         {
             return true;
         }

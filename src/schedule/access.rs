@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::poll::{PollError, Poller};
@@ -16,6 +16,8 @@ use crate::store::Validators;
 
 /// The longest pause a Retry-After can impose.
 const MAX_PAUSE: Duration = Duration::from_secs(6 * 3600);
+/// How long a host's pause state is trusted from memory.
+const PAUSE_RECHECK: Duration = Duration::from_secs(60);
 
 impl Poller {
     /// Fetches `url` after checking host pauses and robots.txt.
@@ -27,8 +29,7 @@ impl Poller {
     ) -> Result<Page, PollError> {
         let host = url.host_str().unwrap_or("").to_string();
         let now = Utc::now();
-        let h = host.clone();
-        if let Some((until, reason)) = self.blocking(move |s| s.host_pause(&h, now)).await? {
+        if let Some((until, reason)) = self.host_pause(&host, now).await? {
             return Err(PollError::Paused {
                 host,
                 until,
@@ -49,6 +50,7 @@ impl Poller {
         {
             let until = now + chrono::Duration::from_std(wait.min(MAX_PAUSE)).unwrap_or_default();
             let reason = format!("{error} from {url}");
+            self.remember_pause(&host, Some((until, reason.clone())));
             self.blocking(move |s| s.pause_host(&host, until, &reason))
                 .await?;
         }
@@ -56,6 +58,31 @@ impl Poller {
             url: url.clone(),
             error,
         })
+    }
+
+    /// The host's pause, from memory when looked up in the last minute (a pause set by another
+    /// process shows within a minute), else from the store.
+    async fn host_pause(
+        &self,
+        host: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, String)>, PollError> {
+        let remembered = self.pauses.lock().ok().and_then(|m| m.get(host).cloned());
+        if let Some((pause, checked)) = remembered
+            && checked.elapsed() < PAUSE_RECHECK
+        {
+            return Ok(pause.filter(|(until, _)| *until > now));
+        }
+        let h = host.to_string();
+        let pause = self.blocking(move |s| s.host_pause(&h, now)).await?;
+        self.remember_pause(host, pause.clone());
+        Ok(pause)
+    }
+
+    fn remember_pause(&self, host: &str, pause: Option<(DateTime<Utc>, String)>) {
+        if let Ok(mut m) = self.pauses.lock() {
+            m.insert(host.to_string(), (pause, std::time::Instant::now()));
+        }
     }
 
     async fn rules(&self, url: &Url, insecure_tls: bool) -> Result<Arc<Rules>, PollError> {

@@ -63,8 +63,20 @@ pub struct SourceReport {
     pub result: Result<Polled, PollError>,
 }
 
+/// A host's pause (until, why) as last read, and when it was read.
+pub(super) type PauseMemo = (Option<(DateTime<Utc>, String)>, std::time::Instant);
+
 /// Parsed robots.txt rules of one origin, and when they were fetched.
 pub(super) type RobotsMemo = (Arc<Rules>, DateTime<Utc>);
+
+/// An item's place in the poll's result: decided, or waiting for its article's extraction.
+enum Slot {
+    Done(ItemRecord),
+    Extracting(
+        ListItem,
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Article, PollError>> + Send>>,
+    ),
+}
 
 /// What a poll read from a source's list pages.
 #[derive(Default)]
@@ -85,6 +97,8 @@ pub struct Poller {
     pub(super) fetcher: Fetcher,
     /// Parsed robots.txt rules by origin, with when they were fetched.
     pub(super) robots: Mutex<HashMap<String, RobotsMemo>>,
+    /// Hosts' Retry-After pauses as last looked up, and when.
+    pub(super) pauses: Mutex<HashMap<String, PauseMemo>>,
 }
 
 impl Poller {
@@ -95,6 +109,7 @@ impl Poller {
             store,
             fetcher,
             robots: Mutex::new(HashMap::new()),
+            pauses: Mutex::new(HashMap::new()),
         })
     }
 
@@ -294,7 +309,9 @@ impl Poller {
                 });
             }
         }
-        let mut records = Vec::with_capacity(work.len());
+        // Each page is extracted on the blocking pool while the next one is fetched, so one host
+        // is still asked one request at a time but both cores are used.
+        let mut slots: Vec<Slot> = Vec::with_capacity(work.len());
         let mut host_trouble: Option<String> = None;
         for item in work {
             let is_known = known.contains_key(&item_id(&item.url));
@@ -307,9 +324,10 @@ impl Poller {
             } else if let Some(why) = &host_trouble {
                 ArticleOutcome::Deferred(why.clone())
             } else {
-                match self.article(source, &item).await {
-                    Ok(article) => {
-                        records.push(merge(item, article));
+                match self.fetch(source, &item.url, None).await {
+                    Ok(page) => {
+                        let extracting = Box::pin(self.extract_article(source, page, &item.title));
+                        slots.push(Slot::Extracting(item, extracting));
                         continue;
                     }
                     Err(e) => {
@@ -323,26 +341,44 @@ impl Poller {
                     }
                 }
             };
-            records.push(ItemRecord {
+            slots.push(Slot::Done(ItemRecord {
                 url: item.url,
                 title: item.title,
                 published: item.date.map(|d| d.at),
                 article: outcome,
+            }));
+        }
+        let mut records = Vec::with_capacity(slots.len());
+        for slot in slots {
+            records.push(match slot {
+                Slot::Done(record) => record,
+                Slot::Extracting(item, extracting) => match extracting.await {
+                    Ok(article) => merge(item, article),
+                    Err(e) => {
+                        tracing::warn!(source = %source.id, error = %e, "article not stored whole; will retry");
+                        let published = item.date.map(|d| d.at);
+                        ItemRecord { url: item.url, title: item.title, published, article: ArticleOutcome::Failed(e.to_string()) }
+                    }
+                },
             });
         }
         records
     }
 
-    pub(super) async fn article(
+    /// Extracts a fetched article page on the blocking pool.
+    fn extract_article(
         &self,
         source: &Source,
-        item: &ListItem,
-    ) -> Result<Article, PollError> {
-        let page = self.fetch(source, &item.url, None).await?;
-        let (content, tz) = (source.select.content.clone(), self.config.service.timezone);
-        let hint = item.title.clone();
+        page: Page,
+        hint: &str,
+    ) -> impl std::future::Future<Output = Result<Article, PollError>> + use<> {
+        let (content, tz, hint) = (
+            source.select.content.clone(),
+            self.config.service.timezone,
+            hint.to_string(),
+        );
         let url = page.url.clone();
-        tokio::task::spawn_blocking(move || {
+        let handle = tokio::task::spawn_blocking(move || {
             extract::extract_article(
                 &page.text,
                 &page.url,
@@ -351,10 +387,22 @@ impl Poller {
                 tz,
                 Utc::now(),
             )
-        })
-        .await
-        .map_err(|e| PollError::Task(e.to_string()))?
-        .map_err(|error| PollError::Extract { url, error })
+        });
+        async move {
+            handle
+                .await
+                .map_err(|e| PollError::Task(e.to_string()))?
+                .map_err(|error| PollError::Extract { url, error })
+        }
+    }
+
+    pub(super) async fn article(
+        &self,
+        source: &Source,
+        item: &ListItem,
+    ) -> Result<Article, PollError> {
+        let page = self.fetch(source, &item.url, None).await?;
+        self.extract_article(source, page, &item.title).await
     }
 }
 

@@ -177,31 +177,28 @@ impl Store {
             if matches!(item.article, ArticleOutcome::Fetched(_)) {
                 counts.articles_fetched += 1;
             }
-            let linked = tx.execute(
-                "INSERT OR IGNORE INTO item_sources (source_id, item_id, first_seen, baseline) VALUES (?1, ?2, ?3, ?4)",
+            let linked = tx.prepare_cached("INSERT OR IGNORE INTO item_sources (source_id, item_id, first_seen, baseline) VALUES (?1, ?2, ?3, ?4)")?.execute(
                 params![poll.source_id, id, now, baseline],
             )?;
             counts.items_new += linked as u32;
         }
         for (url, v) in &poll.validators {
-            tx.execute(
-                "INSERT INTO validators (url, etag, last_modified, saved) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, saved = excluded.saved",
+            tx.prepare_cached("INSERT INTO validators (url, etag, last_modified, saved) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, saved = excluded.saved")?.execute(
                 params![url, v.etag, v.last_modified, now],
             )?;
         }
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE sources SET first_success = ?2 WHERE id = ?1 AND first_success IS NULL",
-            params![poll.source_id, now],
-        )?;
+        )?
+        .execute(params![poll.source_id, now])?;
         let outcome = if poll.not_modified {
             "not_modified"
         } else {
             "ok"
         };
-        tx.execute(
-            "INSERT INTO polls (source_id, started, finished, outcome, pages, items_seen, items_new, articles_fetched)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        tx.prepare_cached("INSERT INTO polls (source_id, started, finished, outcome, pages, items_seen, items_new, articles_fetched)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(
             params![poll.source_id, poll.started.timestamp(), now, outcome, poll.pages, counts.items_seen, counts.items_new, counts.articles_fetched],
         )?;
         tx.commit()?;
@@ -272,18 +269,15 @@ fn content_hash(title: &str, content: &ArticleContent) -> String {
 }
 
 fn upsert_item(tx: &rusqlite::Transaction, id: &str, item: &ItemRecord, now: i64) -> Result<()> {
-    let exists: bool = tx.query_row(
-        "SELECT EXISTS(SELECT 1 FROM items WHERE id = ?1)",
-        [id],
-        |r| r.get(0),
-    )?;
+    let exists: bool = tx
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM items WHERE id = ?1)")?
+        .query_row([id], |r| r.get(0))?;
     let published = item.published.map(|p| p.timestamp());
     match (&item.article, exists) {
         (ArticleOutcome::Fetched(c), _) => {
             let hash = content_hash(&item.title, c);
             let attachments = serde_json::to_string(&c.attachments).unwrap_or_else(|_| "[]".into());
-            tx.execute(
-                "INSERT INTO items (id, url, title, published, first_seen, updated, content_html, summary, origin,
+            tx.prepare_cached("INSERT INTO items (id, url, title, published, first_seen, updated, content_html, summary, origin,
                                     author, attachments, content_hash, article_status, article_attempts)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'ok', 1)
                  ON CONFLICT(id) DO UPDATE SET
@@ -291,13 +285,12 @@ fn upsert_item(tx: &rusqlite::Transaction, id: &str, item: &ItemRecord, now: i64
                     updated = CASE WHEN items.content_hash IS excluded.content_hash THEN items.updated ELSE excluded.updated END,
                     content_html = excluded.content_html, summary = excluded.summary, origin = excluded.origin,
                     author = excluded.author, attachments = excluded.attachments, content_hash = excluded.content_hash,
-                    article_status = 'ok', article_attempts = items.article_attempts + 1, article_error = NULL",
+                    article_status = 'ok', article_attempts = items.article_attempts + 1, article_error = NULL")?.execute(
                 params![id, item.url.as_str(), item.title, published, now, c.content_html, c.summary, c.origin, c.author, attachments, hash],
             )?;
         }
         (ArticleOutcome::Failed(error), true) => {
-            tx.execute(
-                "UPDATE items SET article_attempts = article_attempts + 1, article_error = ?2 WHERE id = ?1",
+            tx.prepare_cached("UPDATE items SET article_attempts = article_attempts + 1, article_error = ?2 WHERE id = ?1")?.execute(
                 params![id, error],
             )?;
         }
@@ -309,9 +302,8 @@ fn upsert_item(tx: &rusqlite::Transaction, id: &str, item: &ItemRecord, now: i64
                 ArticleOutcome::External => ("external", 0, None),
                 _ => ("skipped", 0, None),
             };
-            tx.execute(
-                "INSERT INTO items (id, url, title, published, first_seen, updated, article_status, article_attempts, article_error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
+            tx.prepare_cached("INSERT INTO items (id, url, title, published, first_seen, updated, article_status, article_attempts, article_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)")?.execute(
                 params![id, item.url.as_str(), item.title, published, now, status, attempts, error],
             )?;
         }

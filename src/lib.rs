@@ -8,6 +8,7 @@ pub mod config;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
+pub mod mail;
 pub mod schedule;
 pub mod store;
 pub mod web;

@@ -30,6 +30,16 @@ enum Command {
         #[arg(long)]
         live: bool,
     },
+    /// Manage email subscribers.
+    Subscribers {
+        #[command(subcommand)]
+        action: Subscribers,
+    },
+    /// Compose and send email digests.
+    Digest {
+        #[command(subcommand)]
+        action: Digest,
+    },
     /// Serve the feeds (RSS, Atom, JSON Feed, OPML) on service.listen until SIGINT or SIGTERM.
     Serve,
     /// Poll every source (or the named ones) once, store what is new, and exit.
@@ -38,6 +48,38 @@ enum Command {
         #[arg(long = "source", value_name = "ID")]
         sources: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum Subscribers {
+    /// Add a subscriber (active at once), or update an existing one's choices.
+    Add {
+        email: String,
+        /// Comma-separated source ids (default: every source).
+        #[arg(long)]
+        sources: Option<String>,
+        #[arg(long, value_parser = ["daily", "weekly", "immediate"], default_value = "daily")]
+        schedule: String,
+    },
+    /// One line each: email, status, sources, schedule, last digest.
+    List,
+    /// Delete a subscriber.
+    Remove { email: String },
+}
+
+#[derive(Subcommand)]
+enum Digest {
+    /// Compose due digests into the outbox and send what is queued.
+    Send {
+        /// Every subscriber's digest regardless of schedule, and queued retries at once.
+        #[arg(long)]
+        now: bool,
+        /// Say what would be sent; write and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the next digest of one subscriber without sending or recording it.
+    Preview { email: String },
 }
 
 fn main() -> ExitCode {
@@ -65,6 +107,25 @@ fn main() -> ExitCode {
             Command::Check { live } => portalfeed::cli::check(&args.config, live).await,
             Command::Poll { sources } => portalfeed::cli::poll(&args.config, &sources).await,
             Command::Serve => portalfeed::cli::serve(&args.config).await,
+            Command::Subscribers { action } => match action {
+                Subscribers::Add {
+                    email,
+                    sources,
+                    schedule,
+                } => {
+                    portalfeed::cli::mail::add(&args.config, &email, sources.as_deref(), &schedule)
+                }
+                Subscribers::List => portalfeed::cli::mail::list(&args.config),
+                Subscribers::Remove { email } => {
+                    portalfeed::cli::mail::remove(&args.config, &email)
+                }
+            },
+            Command::Digest { action } => match action {
+                Digest::Send { now, dry_run } => {
+                    portalfeed::cli::mail::send(&args.config, now, dry_run).await
+                }
+                Digest::Preview { email } => portalfeed::cli::mail::preview(&args.config, &email),
+            },
         }
     })
 }

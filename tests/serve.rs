@@ -24,11 +24,7 @@ async fn start(setup: &Setup) -> Server {
     let store = setup.store();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = Arc::new(AppState {
-        config,
-        store,
-        cache: Arc::default(),
-    });
+    let state = Arc::new(AppState::new(config, store).unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(serve(listener, state, async move {
         let _ = stopped.await;

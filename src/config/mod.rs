@@ -7,6 +7,7 @@
 //! surfaces as a runtime failure hours later. Unknown keys are errors too (a misspelt
 //! `max_page = 5` would otherwise be silently ignored).
 
+mod email;
 mod raw;
 
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use url::Url;
 
 use crate::schedule::cron::Schedule;
 
+pub use email::{Email, Transport};
 pub use raw::Selector;
 
 /// A validated configuration.
@@ -28,6 +30,8 @@ pub struct Config {
     pub service: Service,
     pub fetch: Fetch,
     pub sources: Vec<Source>,
+    /// `[email]`, when digests are mailed.
+    pub email: Option<Email>,
 }
 
 /// `[service]`: where state lives and how times are shown.

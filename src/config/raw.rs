@@ -63,6 +63,7 @@ struct RawFile {
     fetch: RawFetch,
     #[serde(default)]
     source: Vec<RawSource>,
+    email: Option<super::email::RawEmail>,
 }
 
 #[derive(Deserialize, Default)]
@@ -115,13 +116,13 @@ pub const DEFAULT_USER_AGENT: &str = "portalfeed/0.1 (+https://example.invalid/c
 pub const DEFAULT_SCHEDULE: &str = "*/20 * * * *";
 
 /// Turns byte offsets into `path:line: key: message` errors.
-struct Errors<'a> {
+pub(super) struct Errors<'a> {
     text: &'a str,
-    path: &'a Path,
+    pub(super) path: &'a Path,
 }
 
 impl Errors<'_> {
-    fn at(&self, offset: usize, key: &str, message: impl Into<String>) -> ConfigError {
+    pub(super) fn at(&self, offset: usize, key: &str, message: impl Into<String>) -> ConfigError {
         let end = offset.min(self.text.len());
         let line = self.text.as_bytes()[..end]
             .iter()
@@ -136,7 +137,12 @@ impl Errors<'_> {
         }
     }
 
-    fn spanned<T>(&self, value: &Spanned<T>, key: &str, message: impl Into<String>) -> ConfigError {
+    pub(super) fn spanned<T>(
+        &self,
+        value: &Spanned<T>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
         self.at(value.span().start, key, message)
     }
 }
@@ -173,11 +179,16 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             message: "no [[source]] is configured".into(),
         });
     }
+    let email = raw
+        .email
+        .map(|e| super::email::email(&errors, e))
+        .transpose()?;
     Ok(Config {
         path: path.to_path_buf(),
         service,
         fetch,
         sources,
+        email,
     })
 }
 

@@ -12,6 +12,7 @@ mod feeds;
 mod items;
 mod schema;
 mod state;
+mod subscribers;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -28,6 +29,7 @@ pub use items::{
     StoredItem,
 };
 pub use state::{PollLogEntry, RobotsEntry, Validators};
+pub use subscribers::{Outgoing, SUSPEND_AFTER, Subscriber};
 
 /// How often a failed article page is tried before the item keeps only what its list gave.
 pub const MAX_ARTICLE_ATTEMPTS: u32 = 3;

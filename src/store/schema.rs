@@ -6,7 +6,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 const V1: &str = r#"
@@ -77,5 +77,54 @@ CREATE TABLE host_pauses (
     host   TEXT PRIMARY KEY,
     until  INTEGER NOT NULL,
     reason TEXT NOT NULL
+);
+"#;
+
+/// Subscribers, the outbox and which items each subscriber has been sent.
+const V2: &str = r#"
+CREATE TABLE subscribers (
+    id          INTEGER PRIMARY KEY,
+    email       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    status      TEXT NOT NULL,            -- pending | active | unsubscribed | suspended
+    schedule    TEXT NOT NULL,            -- daily | weekly | immediate
+    created     INTEGER NOT NULL,
+    since       INTEGER NOT NULL,         -- items first seen after this are theirs
+    last_run    INTEGER,                  -- when their digest was last due and composed
+    failures    INTEGER NOT NULL DEFAULT 0  -- permanent delivery failures in a row
+);
+
+CREATE TABLE subscriber_sources (
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+    source_id     TEXT NOT NULL,
+    PRIMARY KEY (subscriber_id, source_id)
+) WITHOUT ROWID;
+
+CREATE TABLE outbox (
+    id           INTEGER PRIMARY KEY,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+    created      INTEGER NOT NULL,
+    recipient    TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    message      BLOB NOT NULL,           -- the whole RFC 5322 message, composed once
+    items        INTEGER NOT NULL,
+    status       TEXT NOT NULL,           -- queued | sent | failed
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt INTEGER NOT NULL,
+    last_error   TEXT,
+    sent         INTEGER
+);
+CREATE INDEX outbox_queue ON outbox(status, next_attempt);
+
+-- An item is taken for a subscriber once, by the digest that carries it.
+CREATE TABLE digest_items (
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+    item_id       TEXT NOT NULL,
+    outbox_id     INTEGER NOT NULL,
+    PRIMARY KEY (subscriber_id, item_id)
+) WITHOUT ROWID;
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 "#;

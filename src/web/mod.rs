@@ -9,6 +9,7 @@ mod cache;
 pub mod conditional;
 mod feeds;
 mod server;
+mod unsubscribe;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,6 +35,27 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<Store>,
     pub cache: Arc<Cache>,
+    /// The key of signed links (unsubscribe), when mail is configured.
+    pub secret: Option<Vec<u8>>,
+}
+
+impl AppState {
+    /// The state for `config` over `store`, with the link secret read (or made) once.
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<Store>,
+    ) -> Result<AppState, crate::store::StoreError> {
+        let secret = match &config.email {
+            Some(email) => Some(crate::mail::token::secret(email.secret.as_deref(), &store)?),
+            None => None,
+        };
+        Ok(AppState {
+            config,
+            store,
+            cache: Arc::default(),
+            secret,
+        })
+    }
 }
 
 /// The routes.
@@ -42,6 +64,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/feeds/{file}", get(feeds::feed))
         .route("/feeds.opml", get(feeds::opml))
         .route("/healthz", get(healthz))
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::confirm).post(unsubscribe::unsubscribe),
+        )
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new().gzip(true).br(true))

@@ -15,6 +15,8 @@ use crate::schedule::Preview;
 use crate::schedule::poll::Poller;
 use crate::store::Store;
 
+pub mod mail;
+
 const BAD_INPUT: u8 = 2;
 
 fn load(path: &Path) -> Result<Config, ExitCode> {
@@ -286,11 +288,13 @@ pub async fn serve(path: &Path) -> ExitCode {
         }
     };
     tracing::info!(listen = %config.service.listen, public_url = %config.service.public_url, "serving feeds");
-    let state = Arc::new(crate::web::AppState {
-        config,
-        store,
-        cache: Arc::default(),
-    });
+    let state = match crate::web::AppState::new(config, store) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("portalfeed: {e}");
+            return ExitCode::from(1);
+        }
+    };
     crate::web::serve(listener, state, shutdown_signal()).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS

@@ -1,0 +1,349 @@
+//! Subscribers, the outbox, and which items each subscriber has been sent.
+//!
+//! The outbox is what makes mail exactly-once: a digest is composed once and written, with its
+//! items recorded as taken, in one transaction before any SMTP traffic ([`Store::queue_digest`]);
+//! sending then only moves rows from queued to sent or failed. A crash between the two leaves a
+//! queued row that the next run sends, with the same Message-ID.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::items::{ITEM_COLUMNS, stored_item};
+use super::{Result, Store, StoredItem, to_time};
+
+/// Permanent delivery failures in a row that suspend a subscriber.
+pub const SUSPEND_AFTER: u32 = 3;
+
+/// A subscriber as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub id: i64,
+    pub email: String,
+    /// pending | active | unsubscribed | suspended
+    pub status: String,
+    /// daily | weekly | immediate
+    pub schedule: String,
+    pub sources: Vec<String>,
+    pub created: DateTime<Utc>,
+    pub since: DateTime<Utc>,
+    pub last_run: Option<DateTime<Utc>>,
+    pub failures: u32,
+    /// When their last digest was sent.
+    pub last_sent: Option<DateTime<Utc>>,
+}
+
+/// A queued message.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub subscriber_id: i64,
+    pub recipient: String,
+    pub message_id: String,
+    pub message: Vec<u8>,
+    pub attempts: u32,
+}
+
+impl Store {
+    /// Adds `email` with these choices, or updates an existing subscriber's choices (never a second
+    /// row). Returns the subscriber and whether it is new. Someone who had left and comes back
+    /// starts afresh: only items first seen from now on are theirs.
+    pub fn upsert_subscriber(
+        &self,
+        email: &str,
+        sources: &[String],
+        schedule: &str,
+        status: &str,
+    ) -> Result<(Subscriber, bool)> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = Utc::now().timestamp();
+        let existing: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, status FROM subscribers WHERE email = ?1",
+                [email],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (id, created) = match existing {
+            Some((id, old_status)) => {
+                let restart = old_status != "active" && status == "active";
+                tx.execute(
+                    "UPDATE subscribers SET status = ?2, schedule = ?3, failures = 0,
+                            since = CASE WHEN ?4 THEN ?5 ELSE since END WHERE id = ?1",
+                    params![
+                        id,
+                        status,
+                        schedule,
+                        restart && old_status != "pending",
+                        now
+                    ],
+                )?;
+                (id, false)
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO subscribers (email, status, schedule, created, since) VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![email, status, schedule, now],
+                )?;
+                (tx.last_insert_rowid(), true)
+            }
+        };
+        tx.execute(
+            "DELETE FROM subscriber_sources WHERE subscriber_id = ?1",
+            [id],
+        )?;
+        for source in sources {
+            tx.execute("INSERT OR IGNORE INTO subscriber_sources (subscriber_id, source_id) VALUES (?1, ?2)", params![id, source])?;
+        }
+        tx.commit()?;
+        drop(conn);
+        let subscriber = self
+            .subscriber_by_id(id)?
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        Ok((subscriber, created))
+    }
+
+    /// Every subscriber, by address.
+    pub fn subscribers(&self) -> Result<Vec<Subscriber>> {
+        let ids: Vec<i64> = {
+            let conn = self.conn()?;
+            let mut stmt = conn.prepare("SELECT id FROM subscribers ORDER BY email")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        ids.into_iter()
+            .filter_map(|id| self.subscriber_by_id(id).transpose())
+            .collect()
+    }
+
+    /// The subscriber with this address.
+    pub fn subscriber(&self, email: &str) -> Result<Option<Subscriber>> {
+        let id: Option<i64> = self
+            .conn()?
+            .query_row(
+                "SELECT id FROM subscribers WHERE email = ?1",
+                [email],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.subscriber_by_id(id),
+            None => Ok(None),
+        }
+    }
+
+    /// The subscriber with this id.
+    pub fn subscriber_by_id(&self, id: i64) -> Result<Option<Subscriber>> {
+        let conn = self.conn()?;
+        let row = conn
+            .query_row(
+                "SELECT id, email, status, schedule, created, since, last_run, failures,
+                        (SELECT MAX(sent) FROM outbox o WHERE o.subscriber_id = s.id AND o.status = 'sent')
+                 FROM subscribers s WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Subscriber {
+                        id: r.get(0)?,
+                        email: r.get(1)?,
+                        status: r.get(2)?,
+                        schedule: r.get(3)?,
+                        sources: Vec::new(),
+                        created: to_time(r.get(4)?),
+                        since: to_time(r.get(5)?),
+                        last_run: r.get::<_, Option<i64>>(6)?.map(to_time),
+                        failures: r.get(7)?,
+                        last_sent: r.get::<_, Option<i64>>(8)?.map(to_time),
+                    })
+                },
+            )
+            .optional()?;
+        let Some(mut s) = row else { return Ok(None) };
+        let mut stmt = conn.prepare_cached(
+            "SELECT source_id FROM subscriber_sources WHERE subscriber_id = ?1 ORDER BY source_id",
+        )?;
+        s.sources = stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(s))
+    }
+
+    /// Deletes the subscriber and their outbox; `false` when there was none.
+    pub fn remove_subscriber(&self, email: &str) -> Result<bool> {
+        Ok(self
+            .conn()?
+            .execute("DELETE FROM subscribers WHERE email = ?1", [email])?
+            > 0)
+    }
+
+    /// Marks the subscriber unsubscribed; `false` when there is none.
+    pub fn unsubscribe(&self, id: i64) -> Result<bool> {
+        Ok(self.conn()?.execute(
+            "UPDATE subscribers SET status = 'unsubscribed' WHERE id = ?1",
+            [id],
+        )? > 0)
+    }
+
+    /// Items not yet sent to the subscriber: first seen since they subscribed, in one of their
+    /// sources, not part of a source's baseline; oldest first, at most `limit`. Each comes with the
+    /// id of one of their sources that lists it (an item in two of their sources comes once).
+    pub fn unsent_items(
+        &self,
+        subscriber_id: i64,
+        limit: u32,
+    ) -> Result<Vec<(StoredItem, String)>> {
+        let conn = self.conn()?;
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS}, MIN(l.source_id) FROM items i
+             JOIN item_sources l ON l.item_id = i.id AND l.baseline = 0
+             JOIN subscriber_sources ss ON ss.source_id = l.source_id AND ss.subscriber_id = ?1
+             WHERE i.first_seen >= (SELECT since FROM subscribers WHERE id = ?1)
+               AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.subscriber_id = ?1 AND d.item_id = i.id)
+             GROUP BY i.id
+             ORDER BY COALESCE(i.published, i.first_seen), i.id
+             LIMIT ?2"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![subscriber_id, limit], |r| {
+            Ok((stored_item(r)?, r.get::<_, String>(13)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records that the subscriber's digest was due and handled at `at` (also when it was empty).
+    pub fn mark_run(&self, subscriber_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.conn()?.execute(
+            "UPDATE subscribers SET last_run = ?2 WHERE id = ?1",
+            params![subscriber_id, at.timestamp()],
+        )?;
+        Ok(())
+    }
+
+    /// Writes a digest to the outbox and takes its items, in one transaction. `compose` gets the
+    /// outbox row's id (for the Message-ID) and returns (Message-ID, message bytes). `None` when
+    /// one of the items was taken meanwhile by another run (nothing is written then).
+    pub fn queue_digest(
+        &self,
+        subscriber_id: i64,
+        recipient: &str,
+        item_ids: &[String],
+        compose: impl FnOnce(i64) -> (String, Vec<u8>),
+    ) -> Result<Option<i64>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = Utc::now().timestamp();
+        tx.execute(
+            "INSERT INTO outbox (subscriber_id, created, recipient, message_id, message, items, status, next_attempt)
+             VALUES (?1, ?2, ?3, '', x'', ?4, 'queued', ?2)",
+            params![subscriber_id, now, recipient, item_ids.len() as i64],
+        )?;
+        let id = tx.last_insert_rowid();
+        for item in item_ids {
+            let taken = tx.execute(
+                "INSERT OR IGNORE INTO digest_items (subscriber_id, item_id, outbox_id) VALUES (?1, ?2, ?3)",
+                params![subscriber_id, item, id],
+            )?;
+            if taken == 0 {
+                return Ok(None);
+            }
+        }
+        let (message_id, message) = compose(id);
+        tx.execute(
+            "UPDATE outbox SET message_id = ?2, message = ?3 WHERE id = ?1",
+            params![id, message_id, message],
+        )?;
+        tx.execute(
+            "UPDATE subscribers SET last_run = ?2 WHERE id = ?1",
+            params![subscriber_id, now],
+        )?;
+        tx.commit()?;
+        Ok(Some(id))
+    }
+
+    /// Queued messages due now (all of them with `all`), oldest first.
+    pub fn due_outbox(&self, now: DateTime<Utc>, all: bool) -> Result<Vec<Outgoing>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, subscriber_id, recipient, message_id, message, attempts FROM outbox
+             WHERE status = 'queued' AND (?2 OR next_attempt <= ?1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![now.timestamp(), all], |r| {
+            Ok(Outgoing {
+                id: r.get(0)?,
+                subscriber_id: r.get(1)?,
+                recipient: r.get(2)?,
+                message_id: r.get(3)?,
+                message: r.get(4)?,
+                attempts: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The message went out.
+    pub fn outbox_sent(&self, id: i64) -> Result<()> {
+        let conn = self.conn()?;
+        let now = Utc::now().timestamp();
+        conn.execute("UPDATE outbox SET status = 'sent', sent = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1", params![id, now])?;
+        conn.execute("UPDATE subscribers SET failures = 0 WHERE id = (SELECT subscriber_id FROM outbox WHERE id = ?1)", [id])?;
+        Ok(())
+    }
+
+    /// A transient failure: try again at `next`.
+    pub fn outbox_retry(&self, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
+        self.conn()?.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt = ?3 WHERE id = ?1",
+            params![id, error, next.timestamp()],
+        )?;
+        Ok(())
+    }
+
+    /// A permanent failure: the message is given up, and after [`SUSPEND_AFTER`] in a row the
+    /// subscriber is suspended.
+    pub fn outbox_failed(&self, id: i64, error: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1", params![id, error])?;
+        tx.execute(
+            "UPDATE subscribers SET failures = failures + 1,
+                    status = CASE WHEN failures + 1 >= ?2 THEN 'suspended' ELSE status END
+             WHERE id = (SELECT subscriber_id FROM outbox WHERE id = ?1)",
+            params![id, SUSPEND_AFTER],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The outbox row's status and last error (for reports and tests).
+    pub fn outbox_status(&self, id: i64) -> Result<Option<(String, u32, Option<String>)>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT status, attempts, last_error FROM outbox WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
+    /// The value of a setting, creating it with `make` when absent.
+    pub fn setting_or(&self, key: &str, make: impl FnOnce() -> String) -> Result<String> {
+        let conn = self.conn()?;
+        if let Some(v) = conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            return Ok(v);
+        }
+        conn.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)",
+            params![key, make()],
+        )?;
+        Ok(
+            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+}

@@ -85,6 +85,9 @@ trap 'exit 130' INT TERM
 echo "== generate ${SOURCES} sources × ${ITEMS} items in $WORK"
 python3 "$HERE/gen_site.py" "$WORK" --sources "$SOURCES" --items "$ITEMS"
 du -sh "$WORK/site" | sed 's/^/site size: /'
+# nginx's worker runs as an unprivileged user: let it read the site.
+chmod 755 "$WORK"
+chmod -R a+rX "$WORK/site"
 
 echo "== serve"
 BASES=()

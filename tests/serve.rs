@@ -395,6 +395,22 @@ async fn head_compression_and_cors_work() {
     let (_, plain_headers, plain) = get(&url, &[]).await;
     let (_, headers, gz) = get(&url, &[(header::ACCEPT_ENCODING, "gzip")]).await;
     assert_eq!(header_str(&headers, header::CONTENT_ENCODING), "gzip");
+    assert_eq!(header_str(&headers, header::VARY), "Accept-Encoding");
+    let weak = header_str(&headers, header::ETAG).to_string();
+    assert_eq!(
+        weak,
+        format!("W/{}", header_str(&plain_headers, header::ETAG)),
+        "a compressed representation has a weak tag"
+    );
+    let (status, _, _) = get(
+        &url,
+        &[
+            (header::ACCEPT_ENCODING, "gzip"),
+            (header::IF_NONE_MATCH, weak.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED, "and revalidates with it");
     let mut unzipped = Vec::new();
     flate2::read::GzDecoder::new(&gz[..])
         .read_to_end(&mut unzipped)

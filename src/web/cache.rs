@@ -27,6 +27,8 @@ pub struct Rendered {
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
     pub content_type: &'static str,
+    gzip: std::sync::OnceLock<Bytes>,
+    brotli: std::sync::OnceLock<Bytes>,
 }
 
 impl Rendered {
@@ -49,6 +51,18 @@ impl Rendered {
             etag,
             last_modified,
             content_type,
+            gzip: std::sync::OnceLock::new(),
+            brotli: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The body in `coding`, compressed on first demand and kept with the rendering.
+    pub fn body_in(&self, coding: super::encoding::Coding) -> Bytes {
+        use super::encoding::{Coding, brotli, gzip};
+        match coding {
+            Coding::Identity => self.body.clone(),
+            Coding::Gzip => self.gzip.get_or_init(|| gzip(&self.body)).clone(),
+            Coding::Brotli => self.brotli.get_or_init(|| brotli(&self.body)).clone(),
         }
     }
 }

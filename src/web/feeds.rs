@@ -3,7 +3,8 @@
 //! Query: `limit` (1–500, default 50; anything else is 400) and `q` (keep items whose title or body
 //! contains the text). Renderings are cached ([`super::cache`]) and answered 304 when the client's
 //! validators match. Headers: strong ETag, Last-Modified (the newest item's change), Cache-Control
-//! `public, max-age=60`, CORS `*`, and the format's media type with `charset=utf-8`.
+//! `public, max-age=60`, CORS `*`, and the format's media type with `charset=utf-8`; gzip or brotli
+//! bytes made once per rendering ([`super::encoding`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::cache::Rendered;
 use super::conditional::{http_date, not_modified};
+use super::encoding::{Coding, negotiate};
 use crate::config::{Config, Source};
 use crate::feed::{self, Channel, Entry, OpmlFeed};
 use crate::store::FeedItem;
@@ -159,11 +161,17 @@ pub async fn opml(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 
 /// The answer to a request for `rendered`: 304 when the client's copy is current.
 pub fn respond(rendered: &Rendered, request: &HeaderMap) -> Response {
+    let coding = negotiate(request);
+    // The strong tag names the identity bytes; a compressed representation gets its weak form.
+    let etag = match coding {
+        Coding::Identity => rendered.etag.clone(),
+        _ => format!("W/{}", rendered.etag),
+    };
     let fresh = not_modified(request, &rendered.etag, rendered.last_modified);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        rendered.body.clone().into_response()
+        rendered.body_in(coding).into_response()
     };
     let h = response.headers_mut();
     if !fresh {
@@ -171,8 +179,12 @@ pub fn respond(rendered: &Rendered, request: &HeaderMap) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static(rendered.content_type),
         );
+        if let Some(name) = coding.header() {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+        }
     }
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
     if let Some(v) = rendered

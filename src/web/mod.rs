@@ -3,10 +3,12 @@
 //! `serve(listener, state, shutdown)` takes its listener and a shutdown future (tests bind
 //! 127.0.0.1:0 and stop it cleanly). Web never fetches and never writes: it reads the store, and
 //! renders through [`crate::feed`]. Requests are bounded: a 10 s handler timeout, a 64 KiB body
-//! limit, a header-read timeout per connection; responses are compressed (gzip, brotli) when asked.
+//! limit, a header-read timeout per connection; feeds are compressed (gzip, brotli) once per rendering
+//! when asked.
 
 mod cache;
 pub mod conditional;
+mod encoding;
 mod feeds;
 mod server;
 mod unsubscribe;
@@ -21,7 +23,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -70,7 +71,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(not_found)
         .with_state(state)
-        .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

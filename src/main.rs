@@ -42,6 +42,9 @@ enum Command {
     },
     /// Serve the feeds (RSS, Atom, JSON Feed, OPML) on service.listen until SIGINT or SIGTERM.
     Serve,
+    /// The daemon: poll each source on its schedule, serve the feeds, send digests and alerts,
+    /// until SIGTERM (SIGHUP re-reads the config).
+    Run,
     /// Poll every source (or the named ones) once, store what is new, and exit.
     Poll {
         /// Poll only this source (repeatable).
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
             Command::Check { live } => portalfeed::cli::check(&args.config, live).await,
             Command::Poll { sources } => portalfeed::cli::poll(&args.config, &sources).await,
             Command::Serve => portalfeed::cli::serve(&args.config).await,
+            Command::Run => portalfeed::cli::run::run(&args.config).await,
             Command::Subscribers { action } => match action {
                 Subscribers::Add {
                     email,

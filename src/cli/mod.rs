@@ -16,6 +16,7 @@ use crate::schedule::poll::Poller;
 use crate::store::Store;
 
 pub mod mail;
+pub mod run;
 
 const BAD_INPUT: u8 = 2;
 

@@ -45,10 +45,16 @@ pub struct Service {
     pub public_url: Url,
     /// `timezone`: the zone of dates written on pages without one, and of displayed times.
     pub timezone: Tz,
+    /// `alert_after_failures`: failed polls in a row of one source before `email.alerts_to` is
+    /// mailed (once, and once more when it recovers). Default 3.
+    pub alert_after_failures: u32,
+    /// `admin_token`: when set, `/status`, `/status.json` and `/metrics` ask for it (a Bearer
+    /// header or `?token=`); when not, they answer loopback clients only.
+    pub admin_token: Option<String>,
 }
 
 /// `[fetch]`: how portalfeed talks to portals.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetch {
     /// `user_agent`: sent with every request and matched against robots.txt.
     pub user_agent: String,

@@ -73,6 +73,8 @@ struct RawService {
     listen: Option<Spanned<String>>,
     public_url: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
+    alert_after_failures: Option<Spanned<u32>>,
+    admin_token: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -276,11 +278,31 @@ fn service(errors: &Errors, raw: RawService) -> Result<Service, ConfigError> {
         })?,
         None => chrono_tz::Asia::Shanghai,
     };
+    let alert_after_failures = match &raw.alert_after_failures {
+        Some(n) if *n.get_ref() == 0 => {
+            return Err(errors.spanned(n, "service.alert_after_failures", "must be at least 1"));
+        }
+        Some(n) => *n.get_ref(),
+        None => 3,
+    };
+    let admin_token = match &raw.admin_token {
+        Some(t) if t.get_ref().trim().len() < 16 || t.get_ref().contains(char::is_whitespace) => {
+            return Err(errors.spanned(
+                t,
+                "service.admin_token",
+                "must be at least 16 characters with no spaces (e.g. from `openssl rand -hex 24`)",
+            ));
+        }
+        Some(t) => Some(t.get_ref().clone()),
+        None => None,
+    };
     Ok(Service {
         database,
         listen,
         public_url,
         timezone,
+        alert_after_failures,
+        admin_token,
     })
 }
 

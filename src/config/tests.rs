@@ -157,3 +157,28 @@ fn unknown_keys_in_a_later_source_name_that_source() {
     let (line, key, _) = error(&text);
     assert_eq!((line, key.as_str()), (9, "source[1].select.bogus"));
 }
+
+#[test]
+fn daemon_service_keys_default_to_three_failures_and_no_token() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.service.alert_after_failures, 3);
+    assert_eq!(c.service.admin_token, None);
+    let c = parse(&format!(
+        "[service]\nalert_after_failures = 5\nadmin_token = \"0123456789abcdef0123\"\n{MINIMAL}"
+    ))
+    .unwrap();
+    assert_eq!(c.service.alert_after_failures, 5);
+    assert_eq!(
+        c.service.admin_token.as_deref(),
+        Some("0123456789abcdef0123")
+    );
+}
+
+#[test]
+fn zero_alert_threshold_and_a_short_admin_token_are_errors_with_their_lines() {
+    let (line, key, _) = error(&format!("[service]\nalert_after_failures = 0\n{MINIMAL}"));
+    assert_eq!((line, key.as_str()), (2, "service.alert_after_failures"));
+    let (line, key, message) = error(&format!("[service]\n\nadmin_token = \"short\"\n{MINIMAL}"));
+    assert_eq!((line, key.as_str()), (3, "service.admin_token"));
+    assert!(message.contains("16"), "{message}");
+}

@@ -29,12 +29,16 @@ pub struct Page {
     pub bytes: usize,
 }
 
+/// Told of every HTTP answer: its status and the body bytes read (for metrics).
+pub type Observer = std::sync::Arc<dyn Fn(u16, u64) + Send + Sync>;
+
 /// Fetches pages politely.
 pub struct Fetcher {
     client: reqwest::Client,
     insecure: std::sync::OnceLock<reqwest::Client>,
     settings: config::Fetch,
     gate: HostGate,
+    observer: Option<Observer>,
 }
 
 impl Fetcher {
@@ -44,7 +48,14 @@ impl Fetcher {
             insecure: std::sync::OnceLock::new(),
             settings: settings.clone(),
             gate: HostGate::new(settings.per_host_delay),
+            observer: None,
         })
+    }
+
+    /// Calls `observer` with the status and body size of every answer.
+    pub fn observe(mut self, observer: Observer) -> Fetcher {
+        self.observer = Some(observer);
+        self
     }
 
     fn client(&self, insecure_tls: bool) -> Result<&reqwest::Client, FetchError> {
@@ -128,10 +139,18 @@ impl Fetcher {
         // reqwest's own timeout covers the body too; this outer one also bounds our own streaming.
         let answer = tokio::time::timeout(timeout + Duration::from_secs(1), async {
             let response = request.send().await.map_err(|e| map_error(e, timeout))?;
+            let response_status_u16 = response.status().as_u16();
+            let observe = |bytes: usize| {
+                if let Some(o) = &self.observer {
+                    o(response_status_u16, bytes as u64);
+                }
+            };
             if response.status() == StatusCode::NOT_MODIFIED && validators.is_some() {
+                observe(0);
                 return Err(FetchError::NotModified);
             }
             if matches!(response.status().as_u16(), 405 | 412) {
+                observe(0);
                 return Err(FetchError::Blocked(format!(
                     "status {}",
                     response.status().as_u16()
@@ -140,8 +159,9 @@ impl Fetcher {
             let final_url = response.url().clone();
             let status = response.status();
             let headers = response.headers().clone();
-            let body = read_capped(response, self.settings.max_body_bytes, timeout).await?;
-            Ok((final_url, status, headers, body))
+            let body = read_capped(response, self.settings.max_body_bytes, timeout).await;
+            observe(body.as_ref().map_or(0, Vec::len));
+            Ok((final_url, status, headers, body?))
         })
         .await;
         answer.unwrap_or(Err(FetchError::Timeout(timeout.as_secs())))

@@ -16,7 +16,7 @@ pub mod robots;
 
 use std::time::Duration;
 
-pub use client::{Fetcher, Page};
+pub use client::{Fetcher, Observer, Page};
 
 /// Why a fetch gave no page.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

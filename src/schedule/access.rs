@@ -60,6 +60,15 @@ impl Poller {
         })
     }
 
+    /// Until when the host of `url` asked us to stay away, if it did (for the daemon's clock).
+    pub async fn paused_until(
+        &self,
+        url: &Url,
+    ) -> Result<Option<(DateTime<Utc>, String)>, PollError> {
+        self.host_pause(url.host_str().unwrap_or(""), Utc::now())
+            .await
+    }
+
     /// The host's pause, from memory when looked up in the last minute (a pause set by another
     /// process shows within a minute), else from the store.
     async fn host_pause(

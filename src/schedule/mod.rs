@@ -4,7 +4,10 @@
 //! the daemon. [`cron`] reads the users' cron expressions.
 
 mod access;
+pub mod clock;
 pub mod cron;
+pub mod daemon;
+pub mod mailing;
 pub mod poll;
 mod preview;
 

@@ -94,7 +94,7 @@ struct Lists {
 pub struct Poller {
     pub(super) config: Arc<Config>,
     store: Arc<Store>,
-    pub(super) fetcher: Fetcher,
+    pub(super) fetcher: Arc<Fetcher>,
     /// Parsed robots.txt rules by origin, with when they were fetched.
     pub(super) robots: Mutex<HashMap<String, RobotsMemo>>,
     /// Hosts' Retry-After pauses as last looked up, and when.
@@ -103,14 +103,30 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(config: Arc<Config>, store: Arc<Store>) -> Result<Poller, FetchError> {
-        let fetcher = Fetcher::new(&config.fetch)?;
-        Ok(Poller {
+        let fetcher = Arc::new(Fetcher::new(&config.fetch)?);
+        Ok(Poller::with_fetcher(config, store, fetcher))
+    }
+
+    /// A poller over an existing fetcher: the daemon keeps one across config reloads so that its
+    /// per-host spacing is never reset.
+    pub fn with_fetcher(config: Arc<Config>, store: Arc<Store>, fetcher: Arc<Fetcher>) -> Poller {
+        Poller {
             config,
             store,
             fetcher,
             robots: Mutex::new(HashMap::new()),
             pauses: Mutex::new(HashMap::new()),
-        })
+        }
+    }
+
+    /// The config this poller works with.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config)
+    }
+
+    /// The fetcher, to share with a later poller.
+    pub fn fetcher(&self) -> Arc<Fetcher> {
+        Arc::clone(&self.fetcher)
     }
 
     /// Polls the sources with the given ids (all when `None`), hosts in parallel; reports come back

@@ -9,6 +9,7 @@
 //! (saving them alone would let a later 304 hide items that were never stored).
 
 mod feeds;
+mod health;
 mod items;
 mod schema;
 mod state;
@@ -24,6 +25,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use feeds::FeedItem;
+pub use health::{OutboxCounts, SourceHealth};
 pub use items::{
     ArticleContent, ArticleOutcome, ItemRecord, KnownItem, PollCounts, PollRecord, RetryItem,
     StoredItem,

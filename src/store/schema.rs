@@ -6,7 +6,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 const V1: &str = r#"
@@ -133,4 +133,15 @@ CREATE TABLE settings (
 /// 50 matches instead of sorting every item (the ORDER BY in store::feeds must match it).
 const V3: &str = r#"
 CREATE INDEX items_recent ON items(COALESCE(published, first_seen) DESC, id);
+"#;
+
+/// The daemon mails staff once when a source starts failing and once when it recovers; what was
+/// announced survives restarts, so a crash loop never repeats an alert.
+const V4: &str = r#"
+CREATE TABLE alerts (
+    source_id     TEXT PRIMARY KEY,
+    failing_since INTEGER NOT NULL,
+    alerted       INTEGER NOT NULL
+);
+CREATE INDEX polls_outcome ON polls(source_id, id);
 "#;

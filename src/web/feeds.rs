@@ -73,7 +73,8 @@ pub async fn feed(
     else {
         return plain(StatusCode::NOT_FOUND, format!("no such feed: {file}\n"));
     };
-    if id != "all" && state.config.source(&id).is_none() {
+    state.metrics.feed_requests.inc();
+    if id != "all" && state.config().source(&id).is_none() {
         return plain(
             StatusCode::NOT_FOUND,
             format!("no such feed: {file} (unknown source {id:?})\n"),
@@ -136,17 +137,26 @@ pub async fn feed(
             rendered
         }
     };
-    respond(&rendered, &headers)
+    counted(&state, respond(&rendered, &headers))
+}
+
+/// Counts a 304 answer.
+fn counted(state: &AppState, response: Response) -> Response {
+    if response.status() == StatusCode::NOT_MODIFIED {
+        state.metrics.feed_not_modified.inc();
+    }
+    response
 }
 
 /// `GET /feeds.opml`.
 pub async fn opml(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    state.metrics.feed_requests.inc();
     let key = "feeds.opml".to_string();
     let rendered = match state.cache.get(&key) {
         Some(r) => r,
         None => {
             let r = Arc::new(Rendered::new(
-                opml_text(&state.config),
+                opml_text(&state.config()),
                 None,
                 "text/x-opml; charset=utf-8",
             ));
@@ -156,7 +166,7 @@ pub async fn opml(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             r
         }
     };
-    respond(&rendered, &headers)
+    counted(&state, respond(&rendered, &headers))
 }
 
 /// The answer to a request for `rendered`: 304 when the client's copy is current.
@@ -216,7 +226,7 @@ fn render(
     limit: u32,
     query: Option<&str>,
 ) -> Result<Rendered, crate::store::StoreError> {
-    let config = &state.config;
+    let config = &state.config();
     let source = config.source(id);
     let items = state
         .store

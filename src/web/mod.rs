@@ -10,11 +10,14 @@ mod cache;
 pub mod conditional;
 mod encoding;
 mod feeds;
+pub mod metrics;
 mod server;
+mod status;
 mod unsubscribe;
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,17 +30,22 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use cache::Cache;
+pub use metrics::Metrics;
 
 use crate::config::Config;
 use crate::store::Store;
 
 /// What every handler sees.
 pub struct AppState {
-    pub config: Arc<Config>,
+    /// Swapped whole when the daemon re-reads its config (SIGHUP).
+    config: RwLock<Arc<Config>>,
     pub store: Arc<Store>,
     pub cache: Arc<Cache>,
     /// The key of signed links (unsubscribe), when mail is configured.
-    pub secret: Option<Vec<u8>>,
+    secret: RwLock<Option<Vec<u8>>>,
+    pub metrics: Arc<Metrics>,
+    /// When the daemon will next poll each source (empty under `serve`).
+    pub next_polls: RwLock<HashMap<String, chrono::DateTime<chrono::Utc>>>,
 }
 
 impl AppState {
@@ -46,16 +54,54 @@ impl AppState {
         config: Arc<Config>,
         store: Arc<Store>,
     ) -> Result<AppState, crate::store::StoreError> {
-        let secret = match &config.email {
-            Some(email) => Some(crate::mail::token::secret(email.secret.as_deref(), &store)?),
-            None => None,
-        };
+        let secret = link_secret(&config, &store)?;
         Ok(AppState {
-            config,
+            config: RwLock::new(config),
             store,
             cache: Arc::default(),
-            secret,
+            secret: RwLock::new(secret),
+            metrics: Arc::default(),
+            next_polls: RwLock::default(),
         })
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> Arc<Config> {
+        match self.config.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Puts a re-read config in force (and the link secret it implies); cached feeds are dropped.
+    pub fn set_config(&self, config: Arc<Config>) -> Result<(), crate::store::StoreError> {
+        let secret = link_secret(&config, &self.store)?;
+        if let Ok(mut s) = self.secret.write() {
+            *s = secret;
+        }
+        if let Ok(mut c) = self.config.write() {
+            *c = config;
+        }
+        self.cache.invalidate();
+        Ok(())
+    }
+
+    /// The key of signed links, when mail is configured.
+    pub fn secret(&self) -> Option<Vec<u8>> {
+        self.secret.read().ok().and_then(|s| s.clone())
+    }
+}
+
+fn link_secret(
+    config: &Config,
+    store: &Store,
+) -> Result<Option<Vec<u8>>, crate::store::StoreError> {
+    match &config.email {
+        Some(email) => Ok(Some(crate::mail::token::secret(
+            email.secret.as_deref(),
+            store,
+        )?)),
+        None => Ok(None),
     }
 }
 
@@ -65,6 +111,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/feeds/{file}", get(feeds::feed))
         .route("/feeds.opml", get(feeds::opml))
         .route("/healthz", get(healthz))
+        .route("/status", get(status::page))
+        .route("/status.json", get(status::json))
+        .route("/metrics", get(status::metrics))
         .route(
             "/unsubscribe/{token}",
             get(unsubscribe::confirm).post(unsubscribe::unsubscribe),

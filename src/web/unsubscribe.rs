@@ -27,8 +27,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 fn secret(state: &AppState) -> Option<Vec<u8>> {
-    state.config.email.as_ref()?;
-    state.secret.clone()
+    state.config().email.as_ref()?;
+    state.secret()
 }
 
 fn invalid() -> Response {

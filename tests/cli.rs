@@ -166,3 +166,12 @@ async fn check_live_exits_1_and_names_a_failing_source() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_shipped_configs_are_valid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in ["config/portalfeed.toml", "systemd/portalfeed.toml"] {
+        let out = run_binary(&root.join(path), &["check"]).await;
+        assert_eq!(out.status.code(), Some(0), "{path}: {}", text(&out.stderr));
+    }
+}

@@ -179,6 +179,17 @@ async fn handle(State(state): State<Arc<SiteState>>, request: Request) -> Respon
     let conditional = headers.contains_key(header::IF_NONE_MATCH)
         || headers.contains_key(header::IF_MODIFIED_SINCE);
     let override_ = state.overrides.lock().unwrap().get(&path).cloned();
+    if matches!(override_, Some(Override::Hang)) {
+        // Logged on arrival (status 0): the answer never comes.
+        state.log.lock().unwrap().push(Hit {
+            path: path.clone(),
+            at: Instant::now(),
+            status: 0,
+            user_agent: String::new(),
+            accept_encoding: String::new(),
+            conditional,
+        });
+    }
     let response = match override_ {
         Some(o) => overridden(o).await,
         None => from_file(&state, &path, &headers),

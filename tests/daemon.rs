@@ -448,3 +448,74 @@ async fn status_pages_refuse_proxied_clients_without_a_token() {
     assert_eq!(code, 200, "feeds stay public");
     stop(d).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn daily_digests_go_out_at_daily_at_on_their_own() {
+    let smtp = SmtpServer::start().await;
+    let site = portal().await;
+    // "Daily" every 2 seconds, so the test need not wait for 08:00.
+    let mail = format!("{}daily_at = \"*/2 * * * * *\"\n", email(&smtp.url()));
+    let setup = DaemonSetup::new("", &format!("{}{mail}", leadership(&site, "")));
+    let out = common::run_binary(
+        &setup.config_path,
+        &[
+            "subscribers",
+            "add",
+            "staff@example.com",
+            "--schedule",
+            "daily",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = setup.start().await;
+    d.wait_for("the baseline poll", WAIT, |s| {
+        baseline_done(s, "leadership")
+    })
+    .await;
+    site.clear("/zqzf/ldhd.htm");
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!(mails[0].to, vec!["staff@example.com".to_string()]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.received().len(), 1, "the items go out once");
+    stop(d).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tells_systemd_ready_watchdog_and_stopping() {
+    let site = portal().await;
+    let setup = DaemonSetup::new("", &leadership(&site, ""));
+    let socket_path = setup.dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("bind notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let path = socket_path.to_string_lossy().to_string();
+    let d = setup
+        .start_with(&[("NOTIFY_SOCKET", &path), ("WATCHDOG_USEC", "1000000")])
+        .await;
+    let receive = |want: &'static str| {
+        let mut buf = [0u8; 4096];
+        let mut seen = Vec::new();
+        loop {
+            let n = socket
+                .recv(&mut buf)
+                .unwrap_or_else(|e| panic!("no {want} (got {seen:?}): {e}"));
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            if text.lines().any(|l| l == want) {
+                return;
+            }
+            seen.push(text);
+        }
+    };
+    receive("READY=1");
+    receive("WATCHDOG=1");
+    d.signal("TERM");
+    receive("STOPPING=1");
+    let (status, _) = d.stop_after_signal().await;
+    assert!(status.success());
+}

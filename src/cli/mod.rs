@@ -15,6 +15,7 @@ use crate::schedule::Preview;
 use crate::schedule::poll::Poller;
 use crate::store::Store;
 
+pub mod logging;
 pub mod mail;
 pub mod run;
 

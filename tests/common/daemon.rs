@@ -57,12 +57,20 @@ impl DaemonSetup {
 
     /// Starts `portalfeed run` and waits until it answers on its port.
     pub async fn start(&self) -> Running {
+        self.start_with(&[]).await
+    }
+
+    /// Starts `portalfeed run` with these extra environment variables.
+    pub async fn start_with(&self, env: &[(&str, &str)]) -> Running {
         let child = Command::new(env!("CARGO_BIN_EXE_portalfeed"))
             .arg("--config")
             .arg(&self.config_path)
             .arg("run")
             .env("RUST_LOG", "info")
             .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 std::fs::File::create(self.dir.path().join("daemon.log")).expect("log file"),
@@ -176,6 +184,16 @@ impl Running {
         let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .expect("daemon exits within 20 s of SIGTERM")
+            .expect("wait for the daemon");
+        (status, started.elapsed())
+    }
+
+    /// Waits for an exit after a signal the test already sent.
+    pub async fn stop_after_signal(mut self) -> (ExitStatus, Duration) {
+        let started = Instant::now();
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("daemon exits within 20 s")
             .expect("wait for the daemon");
         (status, started.elapsed())
     }

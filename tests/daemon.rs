@@ -450,11 +450,14 @@ async fn status_pages_refuse_proxied_clients_without_a_token() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn daily_digests_go_out_at_daily_at_on_their_own() {
+async fn daily_digests_wait_for_daily_at_while_polls_keep_running() {
     let smtp = SmtpServer::start().await;
     let site = portal().await;
-    // "Daily" every 2 seconds, so the test need not wait for 08:00.
-    let mail = format!("{}daily_at = \"*/2 * * * * *\"\n", email(&smtp.url()));
+    // "Daily" at a second 10 s from now (Shanghai time), so the test need not wait for 08:00.
+    let tick = chrono::Utc::now() + chrono::Duration::seconds(10);
+    let local = tick.with_timezone(&chrono_tz::Asia::Shanghai);
+    let daily = local.format("%S %M %H * * *").to_string();
+    let mail = format!("{}daily_at = \"{daily}\"\n", email(&smtp.url()));
     let setup = DaemonSetup::new("", &format!("{}{mail}", leadership(&site, "")));
     let out = common::run_binary(
         &setup.config_path,
@@ -478,9 +481,22 @@ async fn daily_digests_go_out_at_daily_at_on_their_own() {
     })
     .await;
     site.clear("/zqzf/ldhd.htm");
-    let mails = smtp.wait_for(1, WAIT).await;
+    d.wait_for("the new items", WAIT, |s| {
+        items(s, "leadership") > 0
+            && source_of(s, "leadership").is_some_and(|x| x["new_last_poll"].as_u64() > Some(0))
+    })
+    .await;
+    let early = (tick - chrono::Utc::now()).to_std().unwrap_or_default();
+    assert!(
+        early > Duration::from_secs(1),
+        "the test machine is too slow for this test"
+    );
+    tokio::time::sleep(early - Duration::from_millis(800)).await;
+    assert!(smtp.received().is_empty(), "a daily digest before daily_at");
+    // Sources poll every second throughout; the tick must still be honoured.
+    let mails = smtp.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(mails[0].to, vec!["staff@example.com".to_string()]);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(smtp.received().len(), 1, "the items go out once");
     stop(d).await;
 }

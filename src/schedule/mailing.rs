@@ -29,23 +29,26 @@ pub async fn run(
     mut events: mpsc::Receiver<Polled>,
     mut stop: watch::Receiver<bool>,
 ) {
-    // At start: whatever is due or queued goes out now.
-    let mut digest_now = true;
+    // At start: whatever is due or queued goes out now. The next look is an absolute deadline, so
+    // a stream of poll outcomes never postpones a digest tick.
+    let mut next_look = tokio::time::Instant::now();
     loop {
-        if digest_now {
-            digests(&state).await;
-        }
-        let wait = next_wake(&state);
         tokio::select! {
             _ = super::daemon::stopped(&mut stop) => return,
             event = events.recv() => match event {
                 None => return,
                 Some(polled) => {
                     check_alert(&state, &polled).await;
-                    digest_now = polled.new_items > 0;
+                    if polled.new_items > 0 {
+                        digests(&state).await;
+                        next_look = tokio::time::Instant::now() + next_wake(&state);
+                    }
                 }
             },
-            _ = tokio::time::sleep(wait) => digest_now = true,
+            _ = tokio::time::sleep_until(next_look) => {
+                digests(&state).await;
+                next_look = tokio::time::Instant::now() + next_wake(&state);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod access;
 pub mod clock;
 pub mod cron;
 pub mod daemon;
+pub mod housekeeping;
 pub mod mailing;
 pub mod poll;
 mod preview;

@@ -10,6 +10,7 @@
 
 mod feeds;
 mod health;
+mod housekeeping;
 mod items;
 mod schema;
 mod state;
@@ -26,6 +27,7 @@ use url::Url;
 
 pub use feeds::FeedItem;
 pub use health::{OutboxCounts, SourceHealth};
+pub use housekeeping::Pruned;
 pub use items::{
     ArticleContent, ArticleOutcome, ItemRecord, KnownItem, PollCounts, PollRecord, RetryItem,
     StoredItem,

@@ -37,6 +37,9 @@ pub struct Config {
 /// `[service]`: where state lives and how times are shown.
 #[derive(Debug, Clone)]
 pub struct Service {
+    /// `title`: the name of the service on the public page (e.g. 西宁市城中区人民政府信息订阅);
+    /// default 政务信息订阅.
+    pub title: String,
     /// `database`: the SQLite file, resolved against the config file's folder.
     pub database: PathBuf,
     /// `listen`: address of the feed server.

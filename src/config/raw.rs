@@ -75,6 +75,7 @@ struct RawService {
     timezone: Option<Spanned<String>>,
     alert_after_failures: Option<Spanned<u32>>,
     admin_token: Option<Spanned<String>>,
+    title: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,6 +113,8 @@ struct RawSelect {
     content: Option<Spanned<String>>,
 }
 
+/// `service.title` when not set.
+pub const DEFAULT_TITLE: &str = "政务信息订阅";
 pub const DEFAULT_DATABASE: &str = "portalfeed.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_USER_AGENT: &str = "portalfeed/0.1 (+https://example.invalid/contact)";
@@ -296,7 +299,15 @@ fn service(errors: &Errors, raw: RawService) -> Result<Service, ConfigError> {
         Some(t) => Some(t.get_ref().clone()),
         None => None,
     };
+    let title = match &raw.title {
+        Some(t) if t.get_ref().trim().is_empty() || t.get_ref().contains(['\r', '\n']) => {
+            return Err(errors.spanned(t, "service.title", "must be one non-empty line"));
+        }
+        Some(t) => t.get_ref().trim().to_string(),
+        None => DEFAULT_TITLE.to_string(),
+    };
     Ok(Service {
+        title,
         database,
         listen,
         public_url,

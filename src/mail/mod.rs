@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod compose;
 pub mod message;
+pub mod optin;
 pub mod send;
 pub mod token;
 

@@ -13,6 +13,7 @@ mod health;
 mod housekeeping;
 mod items;
 mod schema;
+mod signup;
 mod state;
 mod subscribers;
 
@@ -32,6 +33,7 @@ pub use items::{
     ArticleContent, ArticleOutcome, ItemRecord, KnownItem, PollCounts, PollRecord, RetryItem,
     StoredItem,
 };
+pub use signup::Request;
 pub use state::{PollLogEntry, RobotsEntry, Validators};
 pub use subscribers::{Outgoing, SUSPEND_AFTER, Subscriber};
 

@@ -6,7 +6,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 const V1: &str = r#"
@@ -144,4 +144,13 @@ CREATE TABLE alerts (
     alerted       INTEGER NOT NULL
 );
 CREATE INDEX polls_outcome ON polls(source_id, id);
+"#;
+
+/// The public page's double opt-in: when each address was last sent a confirmation mail (at most
+/// one an hour, whatever the address's state, so the form cannot be used to bomb a mailbox).
+const V5: &str = r#"
+CREATE TABLE confirmations (
+    email     TEXT PRIMARY KEY COLLATE NOCASE,
+    last_sent INTEGER NOT NULL
+);
 "#;

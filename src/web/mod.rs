@@ -10,7 +10,10 @@ mod cache;
 pub mod conditional;
 mod encoding;
 mod feeds;
+mod guard;
 pub mod metrics;
+mod optin;
+mod page;
 mod server;
 mod status;
 mod unsubscribe;
@@ -46,6 +49,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// When the daemon will next poll each source (empty under `serve`).
     pub next_polls: RwLock<HashMap<String, chrono::DateTime<chrono::Utc>>>,
+    /// Form submissions per client address.
+    pub limiter: guard::Limiter,
 }
 
 impl AppState {
@@ -62,6 +67,7 @@ impl AppState {
             secret: RwLock::new(secret),
             metrics: Arc::default(),
             next_polls: RwLock::default(),
+            limiter: guard::Limiter::default(),
         })
     }
 
@@ -108,6 +114,10 @@ fn link_secret(
 /// The routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(page::index))
+        .route("/subscribe", axum::routing::post(page::subscribe))
+        .route("/confirm/{token}", get(optin::confirm))
+        .route("/manage/{token}", get(optin::manage).post(optin::save))
         .route("/feeds/{file}", get(feeds::feed))
         .route("/feeds.opml", get(feeds::opml))
         .route("/healthz", get(healthz))

@@ -62,10 +62,19 @@ impl DaemonSetup {
 
     /// Starts `portalfeed run` with these extra environment variables.
     pub async fn start_with(&self, env: &[(&str, &str)]) -> Running {
+        self.start_command("run", env).await
+    }
+
+    /// Starts `portalfeed serve` (the web server alone).
+    pub async fn start_serve(&self) -> Running {
+        self.start_command("serve", &[]).await
+    }
+
+    async fn start_command(&self, command: &str, env: &[(&str, &str)]) -> Running {
         let child = Command::new(env!("CARGO_BIN_EXE_portalfeed"))
             .arg("--config")
             .arg(&self.config_path)
-            .arg("run")
+            .arg(command)
             .env("RUST_LOG", "info")
             .env_remove("NOTIFY_SOCKET")
             .env_remove("WATCHDOG_USEC")

@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod daemon;
+pub mod html;
 pub mod server;
 pub mod smtp;
 

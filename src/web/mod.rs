@@ -1,10 +1,12 @@
-//! The HTTP side: feeds, the OPML list and a health check, served from the store.
+//! The HTTP side: the public page and its email form (double opt-in), feeds, the OPML list,
+//! unsubscribe and manage links, staff status and metrics, and a health check.
 //!
 //! `serve(listener, state, shutdown)` takes its listener and a shutdown future (tests bind
-//! 127.0.0.1:0 and stop it cleanly). Web never fetches and never writes: it reads the store, and
-//! renders through [`crate::feed`]. Requests are bounded: a 10 s handler timeout, a 64 KiB body
-//! limit, a header-read timeout per connection; feeds are compressed (gzip, brotli) once per rendering
-//! when asked.
+//! 127.0.0.1:0 and stop it cleanly). Web never fetches: it reads the store and renders through
+//! [`crate::feed`] and askama templates; it writes only what a visitor asks for through a form or
+//! a signed link (a subscription request, a confirmation, changed choices, an unsubscribe).
+//! Requests are bounded: a 10 s handler timeout, a 64 KiB body limit, a header-read timeout per
+//! connection; feeds are compressed (gzip, brotli) once per rendering when asked.
 
 mod cache;
 pub mod conditional;

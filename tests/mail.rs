@@ -153,6 +153,22 @@ async fn a_digest_carries_new_items_once_with_list_headers_and_both_parts() {
         assert!(text.contains(&absolute), "the text part carries {absolute}");
     }
     assert!(text.contains("【领导活动】") && text.contains("退订："));
+    // The signed manage link, in both parts, names this subscriber (id 1) and verifies.
+    let manage = text
+        .lines()
+        .find_map(|l| l.strip_prefix("管理订阅（更改栏目或频率）："))
+        .expect("a manage link in the text part")
+        .trim()
+        .to_string();
+    assert!(
+        html.contains(&manage),
+        "the same manage link in the HTML part"
+    );
+    let token = manage.rsplit('/').next().unwrap();
+    assert_eq!(
+        portalfeed::mail::optin::verify_manage(b"test-secret-0123456789", token),
+        Some(1)
+    );
     assert!(
         !html.contains("<img") && !html.contains("<script"),
         "no remote images, no scripts"

@@ -32,6 +32,7 @@ struct Text<'a> {
     web_url: &'a str,
     feeds_url: &'a str,
     unsubscribe_url: &'a str,
+    manage_url: &'a str,
 }
 
 #[derive(Template)]
@@ -42,6 +43,15 @@ struct Html<'a> {
     web_url: &'a str,
     feeds_url: &'a str,
     unsubscribe_url: &'a str,
+    manage_url: &'a str,
+}
+
+/// A subscriber's own signed links, printed in every digest.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub unsubscribe: String,
+    /// The page to change sources and schedule.
+    pub manage: String,
 }
 
 /// A composed digest.
@@ -58,7 +68,7 @@ pub fn compose(
     config: &Config,
     email: &Email,
     items: &[(StoredItem, String)],
-    unsubscribe_url: &str,
+    links: &Links,
     now: DateTime<Utc>,
 ) -> Digest {
     let tz = config.service.timezone;
@@ -122,7 +132,8 @@ pub fn compose(
         groups: &groups,
         web_url: &web_url,
         feeds_url: &feeds_url,
-        unsubscribe_url,
+        unsubscribe_url: &links.unsubscribe,
+        manage_url: &links.manage,
     }
     .render()
     .unwrap_or_else(|e| format!("{heading}\n\n(the digest could not be rendered: {e})"));
@@ -131,7 +142,8 @@ pub fn compose(
         groups: &groups,
         web_url: &web_url,
         feeds_url: &feeds_url,
-        unsubscribe_url,
+        unsubscribe_url: &links.unsubscribe,
+        manage_url: &links.manage,
     }
     .render()
     .unwrap_or_default();

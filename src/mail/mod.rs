@@ -74,6 +74,17 @@ pub fn unsubscribe_url(config: &Config, secret: &[u8], id: i64) -> String {
         .unwrap_or(path)
 }
 
+/// Subscriber `id`'s unsubscribe and manage links.
+pub fn links(config: &Config, secret: &[u8], id: i64) -> compose::Links {
+    compose::Links {
+        unsubscribe: unsubscribe_url(config, secret, id),
+        manage: optin::public_link(
+            config,
+            &format!("manage/{}", optin::manage_token(secret, id)),
+        ),
+    }
+}
+
 /// The digest `s` would get now, if any (nothing is recorded).
 pub fn preview(
     config: &Config,
@@ -90,7 +101,7 @@ pub fn preview(
         config,
         email,
         &items,
-        &unsubscribe_url(config, &secret, s.id),
+        &links(config, &secret, s.id),
         Utc::now(),
     )))
 }
@@ -124,8 +135,9 @@ pub async fn send_digests(
             }
             continue;
         }
-        let link = unsubscribe_url(config, &secret, s.id);
-        let digest = compose::compose(config, email, &items, &link, now);
+        let links = links(config, &secret, s.id);
+        let link = links.unsubscribe.clone();
+        let digest = compose::compose(config, email, &items, &links, now);
         if dry_run {
             println!(
                 "would send {} item(s) to {}: {}",

@@ -478,3 +478,26 @@ fn the_html_check_catches_unclosed_tags_and_duplicate_ids() {
         common::html::check("<!DOCTYPE html><html><body><p>ok<br></p></body></html>");
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirmation_that_could_not_be_sent_may_be_asked_for_again_at_once() {
+    let mut p = public().await;
+    let port = p.smtp.port();
+    let smtp = std::mem::replace(&mut p.smtp, SmtpServer::start().await);
+    smtp.stop().await;
+    let t = token(&p).await;
+    let fields = [
+        ("token", t.as_str()),
+        ("email", "later@example.com"),
+        ("sources", "headlines"),
+        ("schedule", "daily"),
+    ];
+    let (status, _) = post(&p, "192.0.2.60", &fields).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let back = SmtpServer::start_on(port).await;
+    let (status, _) = post(&p, "192.0.2.61", &fields).await;
+    assert_eq!(status, StatusCode::OK);
+    let mails = back.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(mails[0].to, vec!["later@example.com".to_string()]);
+}

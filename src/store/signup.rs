@@ -136,6 +136,13 @@ impl Store {
         )?;
         Ok(claimed == 1)
     }
+
+    /// Forgets a claim whose mail could not be sent, so that asking again soon is not refused.
+    pub fn release_confirmation(&self, email: &str) -> Result<()> {
+        self.conn()?
+            .execute("DELETE FROM confirmations WHERE email = ?1", [email])?;
+        Ok(())
+    }
 }
 
 fn set_sources(tx: &rusqlite::Transaction<'_>, id: i64, sources: &[String]) -> Result<()> {

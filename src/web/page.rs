@@ -179,9 +179,13 @@ pub async fn subscribe(
     match recorded {
         Ok(Ok(true)) => {
             let (config, choices) = (Arc::clone(&config), choices);
+            let store = Arc::clone(&state.store);
             tokio::spawn(async move {
                 if let Err(e) = optin::send_confirmation(&config, &secret, &choices).await {
-                    tracing::warn!(error = %e, "confirmation mail not sent");
+                    tracing::warn!(error = %e, "confirmation mail not sent; the address may ask again at once");
+                    let email = choices.email;
+                    let _ = tokio::task::spawn_blocking(move || store.release_confirmation(&email))
+                        .await;
                 }
             });
         }

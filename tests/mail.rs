@@ -409,3 +409,60 @@ async fn the_cli_manages_subscribers_and_refuses_bad_addresses() {
     let out = setup.run(&["subscribers", "list"]).await;
     assert!(out.stdout.is_empty());
 }
+
+/// Runs dkimpy (an independent DKIM implementation) on `message`, the selector's TXT record
+/// answered from the test key's file.
+fn dkim_verifies(message: &[u8]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let eml = dir.path().join("m.eml");
+    std::fs::write(&eml, message).unwrap();
+    let fixtures = common::fixtures().join("mail");
+    let out = std::process::Command::new("python3")
+        .arg(fixtures.join("verify_dkim.py"))
+        .arg(&eml)
+        .arg(fixtures.join("dkim-test.txt"))
+        .output()
+        .expect("python3 with dkimpy (pip install dkimpy; .ci/run does)");
+    let verdict = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        verdict == "pass" || verdict == "fail",
+        "verifier: {verdict} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.status.success()
+}
+
+#[tokio::test]
+async fn digests_are_dkim_signed_so_that_an_independent_verifier_accepts_them() {
+    let smtp = SmtpServer::start().await;
+    let key = common::fixtures().join("mail/dkim-test.pem");
+    let dkim = format!(
+        "\n[email.dkim]\ndomain = \"example.gov.cn\"\nselector = \"test\"\nprivate_key_file = \"{}\"\n",
+        key.display()
+    );
+    let (site, setup) = portal(false, &smtp, &dkim).await;
+    subscribe(&setup, "resident@example.cn", &["leadership"], "immediate");
+    new_items(&site, &setup).await;
+    assert_eq!(send(&setup, false).await.sent, 1);
+    let received = smtp.wait_for(1, Duration::from_secs(5)).await;
+    let raw = &received[0].data;
+    let text = String::from_utf8_lossy(raw).to_string();
+    assert!(text.starts_with("DKIM-Signature: ") || text.contains("\r\nDKIM-Signature: "));
+    assert!(
+        text.contains("d=example.gov.cn") && text.contains("s=test"),
+        "{}",
+        &text[..600.min(text.len())]
+    );
+    assert!(dkim_verifies(raw), "the signature verifies");
+    // One changed byte in the body, or a changed subject, and it no longer does.
+    let body_at = text.find("\r\n\r\n").unwrap() + 40;
+    let mut tampered = raw.clone();
+    tampered[body_at] = if tampered[body_at] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    assert!(!dkim_verifies(&tampered), "a changed body fails");
+    let forged = text.replacen("Subject: ", "Subject: Re: ", 1);
+    assert!(!dkim_verifies(forged.as_bytes()), "a changed subject fails");
+}

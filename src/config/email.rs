@@ -42,6 +42,8 @@ pub struct Email {
     pub alerts_to: Vec<Mailbox>,
     /// `secret`: HMAC key for links; generated and kept in the database when not set.
     pub secret: Option<String>,
+    /// `[email.dkim]`: sign every message.
+    pub dkim: Option<super::dkim::Dkim>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +58,7 @@ pub(super) struct RawEmail {
     #[serde(default)]
     alerts_to: Vec<Spanned<String>>,
     secret: Option<Spanned<String>>,
+    dkim: Option<super::dkim::RawDkim>,
 }
 
 pub(super) fn email(errors: &Errors, raw: RawEmail) -> Result<Email, ConfigError> {
@@ -112,6 +115,11 @@ pub(super) fn email(errors: &Errors, raw: RawEmail) -> Result<Email, ConfigError
             .map(|a| mailbox(a, "email.alerts_to"))
             .collect::<Result<_, _>>()?,
         secret,
+        dkim: raw
+            .dkim
+            .as_ref()
+            .map(|d| super::dkim::dkim(errors, d))
+            .transpose()?,
     })
 }
 

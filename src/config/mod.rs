@@ -7,6 +7,7 @@
 //! surfaces as a runtime failure hours later. Unknown keys are errors too (a misspelt
 //! `max_page = 5` would otherwise be silently ignored).
 
+mod dkim;
 mod email;
 mod raw;
 
@@ -19,6 +20,7 @@ use url::Url;
 
 use crate::schedule::cron::Schedule;
 
+pub use dkim::Dkim;
 pub use email::{Email, Transport};
 pub use raw::Selector;
 

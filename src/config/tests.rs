@@ -182,3 +182,13 @@ fn zero_alert_threshold_and_a_short_admin_token_are_errors_with_their_lines() {
     assert_eq!((line, key.as_str()), (3, "service.admin_token"));
     assert!(message.contains("16"), "{message}");
 }
+
+#[test]
+fn a_dkim_key_that_cannot_be_read_is_an_error_naming_the_key_and_the_file() {
+    let text = format!(
+        "{MINIMAL}[email]\nsmtp_url = \"smtp://127.0.0.1:25\"\nfrom = \"a@example.gov.cn\"\n\n[email.dkim]\ndomain = \"example.gov.cn\"\nselector = \"pf\"\nprivate_key_file = \"/nonexistent/dkim.pem\"\n"
+    );
+    let (line, key, message) = error(&text);
+    assert_eq!((line, key.as_str()), (11, "email.dkim.private_key_file"));
+    assert!(message.contains("/nonexistent/dkim.pem"), "{message}");
+}

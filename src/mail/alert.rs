@@ -118,7 +118,11 @@ pub async fn send(
             .body(text.clone())
             .map_err(|e| format!("compose alert: {e}"))?;
         mailer
-            .send(&email.from.email, to.email.as_ref(), &message.formatted())
+            .send(
+                &email.from.email,
+                to.email.as_ref(),
+                &super::message::formatted(message, email.dkim.as_ref().map(|d| &*d.plain)),
+            )
             .await
             .map_err(|f| format!("send alert to {}: {}", to.email, f.message))?;
     }

@@ -5,6 +5,7 @@
 //! outbox row, so a retry after a crash is recognisably the same message.
 
 use lettre::Message;
+use lettre::message::dkim::DkimConfig;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
@@ -52,5 +53,14 @@ pub fn build(
         digest.text.clone(),
         digest.html.clone(),
     ))?;
-    Ok(message.formatted())
+    Ok(formatted(message, email.dkim.as_ref().map(|d| &*d.digest)))
+}
+
+/// The message's bytes, DKIM-signed when `[email.dkim]` is set (signed once, when composed: a
+/// retry sends the very same bytes).
+pub fn formatted(mut message: Message, dkim: Option<&DkimConfig>) -> Vec<u8> {
+    if let Some(config) = dkim {
+        message.sign(config);
+    }
+    message.formatted()
 }

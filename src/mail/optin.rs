@@ -168,7 +168,10 @@ pub fn confirmation(
                 ),
         )
         .map_err(|e| format!("compose confirmation: {e}"))?;
-    Ok(message.formatted())
+    Ok(super::message::formatted(
+        message,
+        email.dkim.as_ref().map(|d| &*d.plain),
+    ))
 }
 
 /// `<confirm-{time}-{random}@{the From domain}>`: on our own domain, unique per mail.

@@ -1,0 +1,219 @@
+//! The view of a parsed page that the list extractor reads, so one algorithm runs on both trees:
+//! html5ever's (`dom_query::NodeRef`) and the lite parser's ([`LiteNode`]). Both answer every
+//! question the same way for the same page; the lite tree only exists when it is html5ever's.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use dom_query::{Matcher, NodeRef, Selection};
+
+use super::lite::{self, Tree};
+use crate::config::Selector;
+
+static LINKS: LazyLock<Matcher> =
+    LazyLock::new(|| Matcher::new("a[href]").expect("static selector"));
+/// Elements whose name says they hold the item's date (`span.time`, `.timestyle106390`, `td.date`).
+static DATE_MARKED: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("time, [class*=date], [class*=time], [class*=Date], [class*=Time], [class~=rq], [class~=sj]")
+        .expect("static selector")
+});
+
+/// A node of a parsed page (element, text or the document).
+pub trait Node: Copy {
+    /// Lowercase tag name, for elements.
+    fn tag(&self) -> Option<Cow<'_, str>>;
+    fn attr(&self, name: &str) -> Option<Cow<'_, str>>;
+    fn text(&self) -> Cow<'_, str>;
+    fn parent(&self) -> Option<Self>;
+    fn element_children(&self) -> Vec<Self>;
+    fn next_element_sibling(&self) -> Option<Self>;
+    /// Every element below this node, in document order.
+    fn descendant_elements(&self) -> Vec<Self>;
+    /// The `a[href]` elements below this node.
+    fn links(&self) -> Vec<Self>;
+    /// The elements below this node named for a date ([`DATE_MARKED`]).
+    fn date_marked(&self) -> Vec<Self>;
+    /// The elements below this node that a configured selector matches (in the whole page's context).
+    fn select(&self, sel: &Selector) -> Vec<Self>;
+    /// Whether this element or one below it has an `href`: no item can come from a member without.
+    fn has_href_inside(&self) -> bool;
+
+    fn is_tag(&self, name: &str) -> bool {
+        self.tag().is_some_and(|t| t == name)
+    }
+}
+
+impl<'a> Node for NodeRef<'a> {
+    fn tag(&self) -> Option<Cow<'_, str>> {
+        self.node_name().map(|t| Cow::Owned(t.to_string()))
+    }
+    fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
+        NodeRef::attr(self, name).map(|v| Cow::Owned(v.to_string()))
+    }
+    fn text(&self) -> Cow<'_, str> {
+        Cow::Owned(NodeRef::text(self).to_string())
+    }
+    fn parent(&self) -> Option<Self> {
+        NodeRef::parent(self)
+    }
+    fn element_children(&self) -> Vec<Self> {
+        NodeRef::element_children(self)
+    }
+    fn next_element_sibling(&self) -> Option<Self> {
+        NodeRef::next_element_sibling(self)
+    }
+    fn descendant_elements(&self) -> Vec<Self> {
+        self.descendants_it().filter(|n| n.is_element()).collect()
+    }
+    fn links(&self) -> Vec<Self> {
+        Selection::from(*self)
+            .select_matcher(&LINKS)
+            .nodes()
+            .to_vec()
+    }
+    fn date_marked(&self) -> Vec<Self> {
+        Selection::from(*self)
+            .select_matcher(&DATE_MARKED)
+            .nodes()
+            .to_vec()
+    }
+    fn select(&self, sel: &Selector) -> Vec<Self> {
+        Selection::from(*self)
+            .select_matcher(sel.matcher())
+            .nodes()
+            .to_vec()
+    }
+    fn has_href_inside(&self) -> bool {
+        self.has_attr("href") || self.descendants_it().any(|n| n.has_attr("href"))
+    }
+}
+
+/// A node of a lite tree, with the configured selectors compiled for it.
+#[derive(Clone, Copy)]
+pub struct LiteNode<'t, 'a> {
+    pub page: &'t LitePage<'a>,
+    pub id: u32,
+}
+
+impl PartialEq for LiteNode<'_, '_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && std::ptr::eq(self.page, other.page)
+    }
+}
+
+/// A lite tree and the configured selectors, compiled to [`lite::select`]'s form.
+pub struct LitePage<'a> {
+    pub tree: Tree<'a>,
+    pub selectors: Vec<(String, lite::select::Compiled)>,
+}
+
+impl<'a> LitePage<'a> {
+    /// The page with `selectors` compiled; `None` when one is beyond the lite matcher.
+    pub fn new(tree: Tree<'a>, selectors: &[&Selector]) -> Option<Self> {
+        let selectors = selectors
+            .iter()
+            .map(|s| Some((s.as_str().to_string(), lite::select::compile(s.as_str())?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(LitePage { tree, selectors })
+    }
+
+    pub fn root(&self) -> LiteNode<'_, 'a> {
+        LiteNode { page: self, id: 0 }
+    }
+}
+
+impl<'t, 'a> LiteNode<'t, 'a> {
+    fn at(&self, id: u32) -> Self {
+        LiteNode {
+            page: self.page,
+            id,
+        }
+    }
+    fn node(&self) -> &'t lite::Node<'a> {
+        self.page.tree.node(self.id)
+    }
+    fn below(&self, keep: impl Fn(&lite::Node) -> bool) -> Vec<Self> {
+        let tree = &self.page.tree;
+        tree.subtree(self.id)
+            .skip(1)
+            .filter(|&i| {
+                let n = tree.node(i);
+                n.is_element() && keep(n)
+            })
+            .map(|i| self.at(i))
+            .collect()
+    }
+}
+
+fn date_marked(n: &lite::Node) -> bool {
+    if n.tag == "time" {
+        return true;
+    }
+    let Some(class) = n.attr("class") else {
+        return false;
+    };
+    ["date", "time", "Date", "Time"]
+        .iter()
+        .any(|w| class.contains(w))
+        || class
+            .split_ascii_whitespace()
+            .any(|w| w == "rq" || w == "sj")
+}
+
+impl Node for LiteNode<'_, '_> {
+    fn tag(&self) -> Option<Cow<'_, str>> {
+        let n = self.node();
+        n.is_element().then(|| Cow::Borrowed(&*n.tag))
+    }
+    fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.node().attr(name).map(Cow::Borrowed)
+    }
+    fn text(&self) -> Cow<'_, str> {
+        self.page.tree.text(self.id)
+    }
+    fn parent(&self) -> Option<Self> {
+        let p = self.node().parent;
+        (p != lite::NONE).then(|| self.at(p))
+    }
+    fn element_children(&self) -> Vec<Self> {
+        let tree = &self.page.tree;
+        tree.children(self.id)
+            .filter(|&i| tree.node(i).is_element())
+            .map(|i| self.at(i))
+            .collect()
+    }
+    fn next_element_sibling(&self) -> Option<Self> {
+        let tree = &self.page.tree;
+        let mut at = self.node().next;
+        while at != lite::NONE && !tree.node(at).is_element() {
+            at = tree.node(at).next;
+        }
+        (at != lite::NONE).then(|| self.at(at))
+    }
+    fn descendant_elements(&self) -> Vec<Self> {
+        self.below(|_| true)
+    }
+    fn links(&self) -> Vec<Self> {
+        self.below(|n| n.tag == "a" && n.attr("href").is_some())
+    }
+    fn date_marked(&self) -> Vec<Self> {
+        self.below(date_marked)
+    }
+    fn select(&self, sel: &Selector) -> Vec<Self> {
+        let Some((_, compiled)) = self.page.selectors.iter().find(|(s, _)| s == sel.as_str())
+        else {
+            // Every configured selector is compiled before the lite path is taken.
+            return Vec::new();
+        };
+        let tree = &self.page.tree;
+        self.below(|_| true)
+            .into_iter()
+            .filter(|n| compiled.matches(tree, n.id))
+            .collect()
+    }
+    fn has_href_inside(&self) -> bool {
+        let tree = &self.page.tree;
+        tree.subtree(self.id)
+            .any(|i| tree.node(i).attr("href").is_some())
+    }
+}

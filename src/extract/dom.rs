@@ -38,12 +38,18 @@ pub trait Node: Copy {
     /// Whether this element or one below it has an `href`: no item can come from a member without.
     fn has_href_inside(&self) -> bool;
 
+    /// Whether both are the same node.
+    fn same(&self, other: &Self) -> bool;
+
     fn is_tag(&self, name: &str) -> bool {
         self.tag().is_some_and(|t| t == name)
     }
 }
 
 impl<'a> Node for NodeRef<'a> {
+    fn same(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
     fn tag(&self) -> Option<Cow<'_, str>> {
         self.node_name().map(|t| Cow::Owned(t.to_string()))
     }
@@ -161,6 +167,9 @@ fn date_marked(n: &lite::Node) -> bool {
 }
 
 impl Node for LiteNode<'_, '_> {
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
     fn tag(&self) -> Option<Cow<'_, str>> {
         let n = self.node();
         n.is_element().then(|| Cow::Borrowed(&*n.tag))

@@ -73,8 +73,13 @@ pub(crate) fn next_page_in<N: Node>(
 
 fn by_text<N: Node>(root: &N, base: &Url) -> Option<Url> {
     root.links().iter().find_map(|a| {
-        let text = squash(&a.text());
         let class = a.attr("class").unwrap_or_default();
+        let raw = a.text();
+        // Every text in NEXT_TEXTS has a 页: most links are ruled out before squashing.
+        if !raw.contains('页') && !class.contains("Next") {
+            return None;
+        }
+        let text = squash(&raw);
         let says_next = NEXT_TEXTS.contains(&text.as_str())
             || (class.split_whitespace().any(|c| c == "Next") && text.len() <= 12);
         if !says_next {

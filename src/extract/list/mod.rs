@@ -19,24 +19,24 @@
 //! over either tree ([`super::dom::Node`]), so the result is too. Groups that cannot outscore the
 //! best one found so far are not read at all.
 
+mod detect;
 mod item;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use dom_query::Document;
-use regex::Regex;
 use url::Url;
 
 use super::date::FoundDate;
 use super::dom::{LitePage, Node};
 use super::text::chars;
-use super::{chrome, hanweb, lite, pager};
+use super::{hanweb, lite, pager};
 use crate::config::{Selector, Selectors};
+use detect::detect;
 use item::item_of;
 
 /// One item of a list page.
@@ -56,12 +56,6 @@ pub struct ListPage {
     pub items: Vec<ListItem>,
     pub next_page: Option<Url>,
 }
-
-static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("static regex"));
-/// Below this, the best candidate is not a list (a layout change, or a page with no list).
-const MIN_SCORE: f64 = 4.5;
-/// The most a group's score can gain after scoring: the pager bonus.
-const PAGER_BONUS: f64 = 1.6;
 
 struct Ctx<'a> {
     base: &'a Url,
@@ -161,183 +155,4 @@ fn dedupe(items: Vec<ListItem>) -> Vec<ListItem> {
         }
     }
     out
-}
-
-/// Shape of an element for grouping siblings: tag and class, digits dropped.
-fn signature(node: &impl Node) -> String {
-    let tag = node.tag().unwrap_or_default();
-    let class = node.attr("class").unwrap_or_default();
-    let class = if class.is_ascii() {
-        let kept: String = class.chars().filter(|c| !c.is_ascii_digit()).collect();
-        kept.trim().to_string()
-    } else {
-        DIGITS.replace_all(&class, "").trim().to_string()
-    };
-    format!("{tag}.{class}")
-}
-
-struct Group<N> {
-    parent: N,
-    signature: String,
-    members: Vec<N>,
-    /// The most this group can score, pager bonus included, before any item is read.
-    bound: f64,
-}
-
-struct Candidate<N> {
-    score: f64,
-    parent: N,
-    signature: String,
-}
-
-/// Every set of two or more same-shaped siblings, in page order.
-fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
-    let mut out = Vec::new();
-    for node in root.descendant_elements() {
-        let children = node.element_children();
-        if children.len() < 2 {
-            continue;
-        }
-        let mut groups: Vec<(String, Vec<N>)> = Vec::new();
-        for child in children {
-            let sig = signature(&child);
-            match groups.iter_mut().find(|(s, _)| *s == sig) {
-                Some((_, members)) => members.push(child),
-                None => groups.push((sig, vec![child])),
-            }
-        }
-        for (signature, members) in groups.into_iter().filter(|(_, m)| m.len() >= 2) {
-            // A member without an href yields no item; each item scores at most 3 (all dated)
-            // × 1.5 (long titles) × the chrome penalty, and the pager bonus may follow.
-            let linked = members.iter().filter(|m| m.has_href_inside()).count();
-            let bound = if linked < 2 {
-                0.0
-            } else {
-                linked as f64 * 3.0 * 1.5 * chrome::penalty(&node) * PAGER_BONUS
-            };
-            out.push(Group {
-                parent: node,
-                signature,
-                members,
-                bound,
-            });
-        }
-    }
-    out
-}
-
-/// The best list on the page. Groups are scored from the most promising down; one whose bound
-/// cannot reach the best score found so far is skipped, which cannot change the choice: the
-/// skipped group could neither win nor, scoring below the winner's score / 1.6, take a pager
-/// bonus that decides it.
-fn detect<N: Node>(root: &N, ctx: &Ctx) -> Vec<ListItem> {
-    detect_with(root, ctx, true)
-}
-
-/// [`detect`], optionally reading every group (to check that skipping changes nothing).
-fn detect_with<N: Node>(root: &N, ctx: &Ctx, skip: bool) -> Vec<ListItem> {
-    let mut groups = groups(root);
-    let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.sort_by(|&a, &b| groups[b].bound.total_cmp(&groups[a].bound));
-    let mut floor = if skip { MIN_SCORE } else { f64::NEG_INFINITY };
-    let mut scored: Vec<(usize, Candidate<N>)> = Vec::new();
-    for i in order {
-        let g = &mut groups[i];
-        if g.bound < floor {
-            continue;
-        }
-        let items: Vec<ListItem> = g
-            .members
-            .iter()
-            .filter_map(|m| item_of(m, ctx, true))
-            .collect();
-        // Separator rows (`<tr><td><hr></td></tr>`) hold nothing and do not count against a list.
-        let substantial = g
-            .members
-            .iter()
-            .filter(|m| !m.text().trim().is_empty())
-            .count();
-        if let Some(score) = score(&g.parent, substantial, &items) {
-            if skip {
-                floor = floor.max(score);
-            }
-            let signature = std::mem::take(&mut g.signature);
-            scored.push((
-                i,
-                Candidate {
-                    score,
-                    parent: g.parent,
-                    signature,
-                },
-            ));
-        }
-    }
-    // Page order, as a full scan would have met them, so that ties fall the same way.
-    scored.sort_by_key(|(i, _)| *i);
-    let mut candidates: Vec<Candidate<N>> = scored.into_iter().map(|(_, c)| c).collect();
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
-    // The pager sits next to the real list; only the leaders are worth the look.
-    for c in candidates.iter_mut().take(4) {
-        if pager_nearby(&c.parent) {
-            c.score *= PAGER_BONUS;
-        }
-    }
-    let best = candidates
-        .iter()
-        .filter(|c| c.score >= MIN_SCORE)
-        .max_by(|a, b| a.score.total_cmp(&b.score));
-    let Some(best) = best else {
-        return Vec::new();
-    };
-    members_of(best)
-        .iter()
-        .filter_map(|m| item_of(m, ctx, true))
-        .collect()
-}
-
-/// The best group's members, with those of sibling containers of the same shape (a list split
-/// into several `<ul>`s).
-fn members_of<N: Node>(best: &Candidate<N>) -> Vec<N> {
-    let own = signature(&best.parent);
-    let containers: Vec<N> = match best.parent.parent() {
-        Some(grand) => grand
-            .element_children()
-            .into_iter()
-            .filter(|c| signature(c) == own)
-            .collect(),
-        None => vec![best.parent],
-    };
-    containers
-        .iter()
-        .flat_map(|c| c.element_children())
-        .filter(|m| signature(m) == best.signature)
-        .collect()
-}
-
-fn score(parent: &impl Node, members: usize, items: &[ListItem]) -> Option<f64> {
-    let n = items.len();
-    if n < 2 || (n as f64) < members as f64 * 0.5 {
-        return None;
-    }
-    let dated = items.iter().filter(|i| i.date.is_some()).count() as f64 / n as f64;
-    let avg_len = items.iter().map(|i| chars(&i.title)).sum::<usize>() as f64 / n as f64;
-    let length = (avg_len / 12.0).clamp(0.15, 1.5);
-    Some(n as f64 * (1.0 + 2.0 * dated) * length * chrome::penalty(parent))
-}
-
-fn pager_nearby(node: &impl Node) -> bool {
-    let mut current = Some(*node);
-    for _ in 0..3 {
-        let Some(n) = current else { return false };
-        // Script text is part of `text()`, so TRS's createPageHTML is seen too.
-        let text = n.text();
-        if ["下页", "下一页", "尾页", "末页", "createPageHTML"]
-            .iter()
-            .any(|t| text.contains(t))
-        {
-            return true;
-        }
-        current = n.parent();
-    }
-    false
 }

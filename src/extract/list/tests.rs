@@ -5,7 +5,8 @@ use url::Url;
 
 use dom_query::Document;
 
-use super::{Ctx, detect_with, extract_list, full, lite_page};
+use super::detect::detect_with;
+use super::{Ctx, extract_list, full, lite_page};
 use crate::config::{Config, Selectors};
 use crate::extract::lite::tests::fixture_pages;
 

@@ -46,18 +46,20 @@ impl<'a> Builder<'a> {
     /// `None` when html5ever would repair the tree around this start tag.
     pub(super) fn body_start_check(&mut self, tag: &StartTag<'a>, at: usize) -> Option<()> {
         let name = &*tag.name;
-        let current = self.tag(self.current()).to_string();
+        // A clone of a borrowed name: no allocation for the usual lowercase source.
+        let current = self.tree.nodes[self.current() as usize].tag.clone();
         if UNSURE.contains(&name)
             || name.contains(':')
-            || current == "select" && !matches!(name, "option" | "optgroup" | "script")
+            || *current == *"select" && !matches!(name, "option" | "optgroup" | "script")
         {
             return None;
         }
-        if self.open("select") && current != "select" || current == "option" && name != "script" {
+        if self.open("select") && *current != *"select" || *current == *"option" && name != "script"
+        {
             return None;
         }
-        if TABLE_CONTEXT.contains(&current.as_str()) {
-            return match (current.as_str(), name) {
+        if TABLE_CONTEXT.contains(&&*current) {
+            return match (&*current, name) {
                 (_, "script" | "style") => Some(()),
                 ("table", "tbody" | "thead" | "tfoot" | "caption") => Some(()),
                 ("table", "tr") => {
@@ -80,12 +82,12 @@ impl<'a> Builder<'a> {
         }
         let repaired = match name {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                matches!(current.as_str(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+                matches!(&*current, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
             }
             "li" => self.open_before("li", &["ul", "ol", "menu"]),
             "dd" | "dt" => self.open_before("dd", &["dl"]) || self.open_before("dt", &["dl"]),
             "a" | "form" | "button" | "select" => self.open(name),
-            "option" | "optgroup" => current == "option" || current == "optgroup",
+            "option" | "optgroup" => *current == *"option" || current == "optgroup",
             _ if FORMATTING.contains(&name) => {
                 self.stack
                     .iter()

@@ -66,7 +66,7 @@ fn container_child(tree: &Tree, body: u32) -> Option<u32> {
     let marked = tree
         .subtree(body)
         .skip(1)
-        .find(|&i| known_container(tree.node(i)))?;
+        .find(|&i| known_container(tree, i))?;
     let mut at = marked;
     while tree.node(at).parent != body {
         at = tree.node(at).parent;
@@ -77,20 +77,18 @@ fn container_child(tree: &Tree, body: u32) -> Option<u32> {
     Some(at)
 }
 
-fn names(n: &lite::Node) -> String {
-    format!(
-        "{} {}",
-        n.attr("id").unwrap_or_default(),
-        n.attr("class").unwrap_or_default()
-    )
-    .to_ascii_lowercase()
+/// An element's id and class, lowercase; `None` when it has neither.
+fn names(tree: &Tree, id: u32) -> Option<String> {
+    let (i, c) = (tree.attr(id, "id"), tree.attr(id, "class"));
+    if i.is_none() && c.is_none() {
+        return None;
+    }
+    Some(format!("{} {}", i.unwrap_or_default(), c.unwrap_or_default()).to_ascii_lowercase())
 }
 
-fn known_container(n: &lite::Node) -> bool {
-    n.is_element() && (n.attr("id").is_some() || n.attr("class").is_some()) && {
-        let names = names(n);
-        KNOWN_WORDS.iter().any(|w| names.contains(w))
-    }
+fn known_container(tree: &Tree, id: u32) -> bool {
+    tree.node(id).is_element()
+        && names(tree, id).is_some_and(|names| KNOWN_WORDS.iter().any(|w| names.contains(w)))
 }
 
 /// Whether a node outside the kept part is one the article extractor could read.
@@ -107,18 +105,17 @@ fn matters(tree: &Tree, id: u32, opening: Option<&str>) -> bool {
     }
     match &*n.tag {
         "h1" | "h2" | "title" | "meta" => return true,
-        "a" if n.attr("href").is_some_and(|href| {
-            maybe_attachment(href, &tree.text(id), n.attr("oldsrc").is_some())
+        "a" if tree.attr(id, "href").is_some_and(|href| {
+            maybe_attachment(href, &tree.text(id), tree.attr(id, "oldsrc").is_some())
         }) =>
         {
             return true;
         }
         _ => {}
     }
-    if n.attr("id").is_none() && n.attr("class").is_none() {
+    let Some(names) = names(tree, id) else {
         return false;
-    }
-    let names = names(n);
+    };
     ["title", "timestyle", "authorstyle"]
         .iter()
         .chain(KNOWN_WORDS.iter())

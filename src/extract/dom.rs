@@ -38,6 +38,8 @@ pub trait Node: Copy {
     /// Whether this element or one below it has an `href`: no item can come from a member without.
     fn has_href_inside(&self) -> bool;
 
+    /// Whether it has at least `n` element children.
+    fn has_element_children(&self, n: usize) -> bool;
     /// Whether both are the same node.
     fn same(&self, other: &Self) -> bool;
 
@@ -47,6 +49,12 @@ pub trait Node: Copy {
 }
 
 impl<'a> Node for NodeRef<'a> {
+    fn has_element_children(&self, n: usize) -> bool {
+        self.children_it(false)
+            .filter(|c| c.is_element())
+            .nth(n.saturating_sub(1))
+            .is_some()
+    }
     fn same(&self, other: &Self) -> bool {
         self.id == other.id
     }
@@ -138,24 +146,21 @@ impl<'t, 'a> LiteNode<'t, 'a> {
     fn node(&self) -> &'t lite::Node<'a> {
         self.page.tree.node(self.id)
     }
-    fn below(&self, keep: impl Fn(&lite::Node) -> bool) -> Vec<Self> {
+    fn below(&self, keep: impl Fn(&Tree, u32) -> bool) -> Vec<Self> {
         let tree = &self.page.tree;
         tree.subtree(self.id)
             .skip(1)
-            .filter(|&i| {
-                let n = tree.node(i);
-                n.is_element() && keep(n)
-            })
+            .filter(|&i| tree.node(i).is_element() && keep(tree, i))
             .map(|i| self.at(i))
             .collect()
     }
 }
 
-fn date_marked(n: &lite::Node) -> bool {
-    if n.tag == "time" {
+fn date_marked(tree: &Tree, id: u32) -> bool {
+    if tree.node(id).tag == "time" {
         return true;
     }
-    let Some(class) = n.attr("class") else {
+    let Some(class) = tree.attr(id, "class") else {
         return false;
     };
     ["date", "time", "Date", "Time"]
@@ -167,6 +172,13 @@ fn date_marked(n: &lite::Node) -> bool {
 }
 
 impl Node for LiteNode<'_, '_> {
+    fn has_element_children(&self, n: usize) -> bool {
+        let tree = &self.page.tree;
+        tree.children(self.id)
+            .filter(|&i| tree.node(i).is_element())
+            .nth(n.saturating_sub(1))
+            .is_some()
+    }
     fn same(&self, other: &Self) -> bool {
         self == other
     }
@@ -175,7 +187,7 @@ impl Node for LiteNode<'_, '_> {
         n.is_element().then(|| Cow::Borrowed(&*n.tag))
     }
     fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.node().attr(name).map(Cow::Borrowed)
+        self.page.tree.attr(self.id, name).map(Cow::Borrowed)
     }
     fn text(&self) -> Cow<'_, str> {
         self.page.tree.text(self.id)
@@ -200,10 +212,10 @@ impl Node for LiteNode<'_, '_> {
         (at != lite::NONE).then(|| self.at(at))
     }
     fn descendant_elements(&self) -> Vec<Self> {
-        self.below(|_| true)
+        self.below(|_, _| true)
     }
     fn links(&self) -> Vec<Self> {
-        self.below(|n| n.tag == "a" && n.attr("href").is_some())
+        self.below(|t, i| t.node(i).tag == "a" && t.attr(i, "href").is_some())
     }
     fn date_marked(&self) -> Vec<Self> {
         self.below(date_marked)
@@ -214,15 +226,11 @@ impl Node for LiteNode<'_, '_> {
             // Every configured selector is compiled before the lite path is taken.
             return Vec::new();
         };
-        let tree = &self.page.tree;
-        self.below(|_| true)
-            .into_iter()
-            .filter(|n| compiled.matches(tree, n.id))
-            .collect()
+        self.below(|t, i| compiled.matches(t, i))
     }
     fn has_href_inside(&self) -> bool {
         let tree = &self.page.tree;
         tree.subtree(self.id)
-            .any(|i| tree.node(i).attr("href").is_some())
+            .any(|i| tree.attr(i, "href").is_some())
     }
 }

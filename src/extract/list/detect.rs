@@ -27,8 +27,16 @@ fn signature(node: &impl Node) -> String {
     out.push_str(&tag);
     out.push('.');
     if class.is_ascii() {
-        let kept: String = class.chars().filter(|c| !c.is_ascii_digit()).collect();
-        out.push_str(kept.trim());
+        // What `DIGITS.replace_all(class, "").trim()` gives, without two more strings.
+        let start = out.len();
+        out.extend(class.chars().filter(|c| !c.is_ascii_digit()));
+        let kept = out[start..].trim();
+        let (lead, len) = (
+            kept.as_ptr() as usize - out[start..].as_ptr() as usize,
+            kept.len(),
+        );
+        out.truncate(start + lead + len);
+        out.drain(start..start + lead);
     } else {
         out.push_str(DIGITS.replace_all(&class, "").trim());
     }
@@ -55,6 +63,10 @@ struct Candidate<N> {
 fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
     let mut out = Vec::new();
     for node in root.descendant_elements() {
+        // Most elements have fewer than two element children: no list of their own.
+        if !node.has_element_children(2) {
+            continue;
+        }
         let children = node.element_children();
         if children.len() < 2 {
             continue;

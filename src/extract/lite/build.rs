@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::rules::{CLOSES_BY_END, IMPLIED_END, TABLE_CONTEXT, VOID};
+use super::rules::{closes_by_end, implied_end, table_context, void};
 use super::token::{self, StartTag, is_space};
 use super::{NONE, Node, Tree};
 
@@ -34,7 +34,8 @@ pub fn parse(src: &str) -> Option<Tree<'_>> {
     let mut b = Builder {
         tree: Tree {
             src,
-            nodes: Vec::with_capacity(src.len() / 24),
+            nodes: Vec::with_capacity(src.len() / 12),
+            attrs: Vec::with_capacity(src.len() / 24),
             head: NONE,
             body: NONE,
         },
@@ -42,9 +43,7 @@ pub fn parse(src: &str) -> Option<Tree<'_>> {
         mode: Mode::BeforeHtml,
         split: false,
     };
-    b.tree
-        .nodes
-        .push(node(Cow::Borrowed(""), Vec::new(), NONE, 0));
+    b.tree.nodes.push(node(Cow::Borrowed(""), 0..0, NONE, 0));
     let bytes = src.as_bytes();
     let mut at = if src.starts_with('\u{feff}') { 3 } else { 0 };
     while at < bytes.len() {
@@ -81,12 +80,7 @@ fn opens_markup(bytes: &[u8], at: usize) -> bool {
     }
 }
 
-fn node<'a>(
-    tag: Cow<'a, str>,
-    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    parent: u32,
-    start: usize,
-) -> Node<'a> {
+fn node<'a>(tag: Cow<'a, str>, attrs: std::ops::Range<u32>, parent: u32, start: usize) -> Node<'a> {
     Node {
         tag,
         attrs,
@@ -131,7 +125,7 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn push(&mut self, name: &'static str, at: usize) -> u32 {
-        let id = self.append(node(Cow::Borrowed(name), Vec::new(), NONE, at));
+        let id = self.append(node(Cow::Borrowed(name), 0..0, NONE, at));
         self.stack.push(id);
         id
     }
@@ -156,7 +150,7 @@ impl<'a> Builder<'a> {
             }
             _ => {}
         }
-        if !blank && TABLE_CONTEXT.contains(&self.tag(self.current())) {
+        if !blank && table_context(self.tag(self.current())) {
             return None; // foster parenting
         }
         if self.mode == Mode::AfterBody {
@@ -177,7 +171,7 @@ impl<'a> Builder<'a> {
             prev.end = at + raw.len();
             return Some(());
         }
-        let mut n = node(Cow::Borrowed(""), Vec::new(), NONE, at);
+        let mut n = node(Cow::Borrowed(""), 0..0, NONE, at);
         n.text = text;
         n.end = at + raw.len();
         self.append(n);
@@ -232,7 +226,7 @@ impl<'a> Builder<'a> {
                 Some(end)
             }
             b if b.is_ascii_alphabetic() => {
-                let tag = token::start_tag(src, at)?;
+                let tag = token::start_tag(src, at, &mut self.tree.attrs)?;
                 self.start_tag(tag, at)
             }
             _ => None,
@@ -301,7 +295,7 @@ impl<'a> Builder<'a> {
         let name = tag.name.clone();
         let id = self.append(node(tag.name, tag.attrs, NONE, at));
         self.tree.nodes[id as usize].inner = end;
-        if VOID.contains(&&*name) {
+        if void(&name) {
             self.tree.nodes[id as usize].end = end;
             return Some(end);
         }
@@ -313,7 +307,7 @@ impl<'a> Builder<'a> {
                 if name == "title" {
                     self.insert_text(end, raw)?;
                 } else {
-                    let mut t = node(Cow::Borrowed(""), Vec::new(), NONE, end);
+                    let mut t = node(Cow::Borrowed(""), 0..0, NONE, end);
                     t.text = token::decode_newlines(raw);
                     t.end = close;
                     self.append(t);
@@ -357,7 +351,7 @@ impl<'a> Builder<'a> {
                 }
                 return Some(());
             }
-            let closable = (IMPLIED_END.contains(&tag) && CLOSES_BY_END.contains(&name))
+            let closable = (implied_end(tag) && closes_by_end(name))
                 || (matches!(name, "table" | "tbody" | "thead" | "tfoot" | "tr")
                     && matches!(tag, "tbody" | "thead" | "tfoot" | "tr" | "td" | "th"));
             // Only block end tags close what was left open; a formatting one would rearrange.

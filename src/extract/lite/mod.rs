@@ -27,7 +27,8 @@ pub const NONE: u32 = u32::MAX;
 pub struct Node<'a> {
     /// Lowercase tag name; empty for text nodes and the document.
     pub tag: Cow<'a, str>,
-    pub attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Where its attributes are in [`Tree::attrs`].
+    pub attrs: std::ops::Range<u32>,
     /// The text of a text node.
     pub text: Cow<'a, str>,
     pub parent: u32,
@@ -49,13 +50,6 @@ impl<'a> Node<'a> {
     pub fn is_text(&self) -> bool {
         self.tag.is_empty() && self.parent != NONE
     }
-
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| &**v)
-    }
 }
 
 /// A parsed page.
@@ -63,6 +57,8 @@ impl<'a> Node<'a> {
 pub struct Tree<'a> {
     pub src: &'a str,
     pub nodes: Vec<Node<'a>>,
+    /// Every element's attributes, in source order (first of a name only), element after element.
+    pub attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     pub head: u32,
     pub body: u32,
 }
@@ -70,6 +66,20 @@ pub struct Tree<'a> {
 impl<'a> Tree<'a> {
     pub fn node(&self, id: u32) -> &Node<'a> {
         &self.nodes[id as usize]
+    }
+
+    /// The attributes of element `id`.
+    pub fn attrs(&self, id: u32) -> &[(Cow<'a, str>, Cow<'a, str>)] {
+        let r = &self.node(id).attrs;
+        &self.attrs[r.start as usize..r.end as usize]
+    }
+
+    /// The value of attribute `name` of element `id`.
+    pub fn attr(&self, id: u32, name: &str) -> Option<&str> {
+        self.attrs(id)
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| &**v)
     }
 
     /// Children of `id`, in order.

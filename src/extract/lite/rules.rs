@@ -5,42 +5,156 @@
 use super::build::Builder;
 use super::token::StartTag;
 
-#[rustfmt::skip]
-pub(super) const VOID: [&str; 16] = [
-    "area", "base", "basefont", "bgsound", "br", "col", "embed", "hr", "img", "input", "keygen",
-    "link", "meta", "param", "source", "track",
-];
+pub(super) fn void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+    )
+}
 /// Start tags that close an open `<p>` (or need other repairs this reader does not model).
-#[rustfmt::skip]
-pub(super) const CLOSES_P: [&str; 38] = [
-    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl",
-    "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup", "main", "menu",
-    "nav", "ol", "p", "search", "section", "summary", "ul", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "li", "dd", "dt", "table", "listing",
-];
+pub(super) fn closes_p(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "center"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "header"
+            | "hgroup"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "search"
+            | "section"
+            | "summary"
+            | "ul"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "hr"
+            | "li"
+            | "dd"
+            | "dt"
+            | "table"
+            | "listing"
+    )
+}
 /// Start tags whose html5ever handling is not modelled at all.
-#[rustfmt::skip]
-pub(super) const UNSURE: [&str; 18] = [
-    "html", "body", "head", "frameset", "frame", "template", "image", "isindex", "math", "svg",
-    "plaintext", "textarea", "xmp", "noembed", "noframes", "pre", "nobr", "col",
-];
-#[rustfmt::skip]
-pub(super) const TABLE_CONTEXT: [&str; 5] = ["table", "tbody", "thead", "tfoot", "tr"];
+pub(super) fn unsure(name: &str) -> bool {
+    matches!(
+        name,
+        "html"
+            | "body"
+            | "head"
+            | "frameset"
+            | "frame"
+            | "template"
+            | "image"
+            | "isindex"
+            | "math"
+            | "svg"
+            | "plaintext"
+            | "textarea"
+            | "xmp"
+            | "noembed"
+            | "noframes"
+            | "pre"
+            | "nobr"
+            | "col"
+    )
+}
+pub(super) fn table_context(name: &str) -> bool {
+    matches!(name, "table" | "tbody" | "thead" | "tfoot" | "tr")
+}
 /// Elements an end tag for an enclosing block closes on its way (html5ever's implied end tags).
-#[rustfmt::skip]
-pub(super) const IMPLIED_END: [&str; 6] = ["p", "li", "dd", "dt", "option", "optgroup"];
+pub(super) fn implied_end(name: &str) -> bool {
+    matches!(name, "p" | "li" | "dd" | "dt" | "option" | "optgroup")
+}
 /// End tags that close the elements of [`IMPLIED_END`] left open inside them; any other end tag
 /// (`</span>`, `</a>`) is ignored or rearranges the tree when its element is not the current one.
-#[rustfmt::skip]
-pub(super) const CLOSES_BY_END: [&str; 30] = [
-    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl",
-    "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "main", "menu", "nav", "ol",
-    "search", "section", "summary", "ul", "li", "td", "th", "tr", "tbody", "table",
-];
-#[rustfmt::skip]
-pub(super) const FORMATTING: [&str; 13] = [
-    "a", "b", "big", "code", "em", "font", "i", "s", "small", "strike", "strong", "tt", "u",
-];
+pub(super) fn closes_by_end(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "center"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "header"
+            | "hgroup"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "search"
+            | "section"
+            | "summary"
+            | "ul"
+            | "li"
+            | "td"
+            | "th"
+            | "tr"
+            | "tbody"
+            | "table"
+    )
+}
+pub(super) fn formatting(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "big"
+            | "code"
+            | "em"
+            | "font"
+            | "i"
+            | "s"
+            | "small"
+            | "strike"
+            | "strong"
+            | "tt"
+            | "u"
+    )
+}
 
 impl<'a> Builder<'a> {
     /// `None` when html5ever would repair the tree around this start tag.
@@ -48,7 +162,7 @@ impl<'a> Builder<'a> {
         let name = &*tag.name;
         // A clone of a borrowed name: no allocation for the usual lowercase source.
         let current = self.tree.nodes[self.current() as usize].tag.clone();
-        if UNSURE.contains(&name)
+        if unsure(name)
             || name.contains(':')
             || *current == *"select" && !matches!(name, "option" | "optgroup" | "script")
         {
@@ -58,7 +172,7 @@ impl<'a> Builder<'a> {
         {
             return None;
         }
-        if TABLE_CONTEXT.contains(&&*current) {
+        if table_context(&current) {
             return match (&*current, name) {
                 (_, "script" | "style") => Some(()),
                 ("table", "tbody" | "thead" | "tfoot" | "caption") => Some(()),
@@ -77,7 +191,7 @@ impl<'a> Builder<'a> {
         ) {
             return None;
         }
-        if CLOSES_P.contains(&name) && self.open("p") {
+        if closes_p(name) && self.open("p") {
             return None;
         }
         let repaired = match name {
@@ -88,7 +202,7 @@ impl<'a> Builder<'a> {
             "dd" | "dt" => self.open_before("dd", &["dl"]) || self.open_before("dt", &["dl"]),
             "a" | "form" | "button" | "select" => self.open(name),
             "option" | "optgroup" => *current == *"option" || current == "optgroup",
-            _ if FORMATTING.contains(&name) => {
+            _ if formatting(name) => {
                 self.stack
                     .iter()
                     .filter(|&&id| self.tag(id) == name)

@@ -196,13 +196,18 @@ impl Compound {
             return false;
         }
         let words = |attr: &str, want: &str| {
-            n.attr(attr)
+            tree.attr(id, attr)
                 .is_some_and(|v| v.split_ascii_whitespace().any(|w| w == want))
         };
         self.classes.iter().all(|c| words("class", c))
-            && self.ids.iter().all(|i| n.attr("id") == Some(i.as_str()))
+            && self
+                .ids
+                .iter()
+                .all(|i| tree.attr(id, "id") == Some(i.as_str()))
             && self.attrs.iter().all(|(name, op, want)| {
-                let Some(v) = n.attr(name) else { return false };
+                let Some(v) = tree.attr(id, name) else {
+                    return false;
+                };
                 let w = want.as_str();
                 match op {
                     Op::Exists => true,

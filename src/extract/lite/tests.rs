@@ -8,7 +8,11 @@ fn lite_shape(tree: &Tree) -> Vec<String> {
     for id in 1..tree.nodes.len() as u32 {
         let n = tree.node(id);
         if n.is_element() {
-            let attrs: Vec<String> = n.attrs.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+            let attrs: Vec<String> = tree
+                .attrs(id)
+                .iter()
+                .map(|(k, v)| format!("{k}={v:?}"))
+                .collect();
             out.push(format!(
                 "<{} {}> {:?}",
                 n.tag,

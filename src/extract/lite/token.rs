@@ -62,7 +62,7 @@ pub fn is_space(b: u8) -> bool {
 
 /// Text or an attribute value as html5ever hands it on: references decoded, CR LF and lone CR as LF.
 pub fn decode(raw: &str, in_attribute: bool) -> Option<Cow<'_, str>> {
-    if !raw.bytes().any(|b| b == b'&' || b == b'\r') {
+    if memchr::memchr2(b'&', b'\r', raw.as_bytes()).is_none() {
         return Some(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
@@ -157,7 +157,8 @@ fn numeric(after: &str, out: &mut String) -> Option<usize> {
 /// One start tag, from its `<` up to and including its `>`.
 pub struct StartTag<'a> {
     pub name: Cow<'a, str>,
-    pub attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Where its attributes are, in the tree's shared list.
+    pub attrs: std::ops::Range<u32>,
     /// Offset just past the `>`.
     pub end: usize,
 }
@@ -188,11 +189,17 @@ fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// The start tag at `at` (which holds `<` followed by an ASCII letter).
-pub fn start_tag(src: &str, at: usize) -> Option<StartTag<'_>> {
+/// Its attributes are pushed onto `attrs` (shared by the whole tree, to save an allocation per
+/// element).
+pub fn start_tag<'a>(
+    src: &'a str,
+    at: usize,
+    attrs: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+) -> Option<StartTag<'a>> {
     let bytes = src.as_bytes();
     let name_stop = name_end(bytes, at + 1, false);
     let name = lower(&src[at + 1..name_stop])?;
-    let mut attrs: Vec<(Cow<str>, Cow<str>)> = Vec::new();
+    let first = attrs.len();
     let mut i = name_stop;
     loop {
         while i < bytes.len()
@@ -204,14 +211,14 @@ pub fn start_tag(src: &str, at: usize) -> Option<StartTag<'_>> {
             b'>' => {
                 return Some(StartTag {
                     name,
-                    attrs,
+                    attrs: first as u32..attrs.len() as u32,
                     end: i + 1,
                 });
             }
             b'/' => {
                 return Some(StartTag {
                     name,
-                    attrs,
+                    attrs: first as u32..attrs.len() as u32,
                     end: i + 2,
                 });
             }
@@ -232,7 +239,7 @@ pub fn start_tag(src: &str, at: usize) -> Option<StartTag<'_>> {
             i = next;
         }
         // html5ever keeps the first of two attributes with one name.
-        if !attrs.iter().any(|(n, _)| *n == attr) {
+        if !attrs[first..].iter().any(|(n, _)| *n == attr) {
             attrs.push((attr, value));
         }
     }
@@ -337,9 +344,11 @@ mod tests {
     #[test]
     fn tags_read_attributes_first_wins_and_names_lowercase() {
         let src = r#"<DIV Class="a b" id=x class="c" data-v='1>2' hidden/>"#;
-        let tag = start_tag(src, 0).unwrap();
+        let mut all = Vec::new();
+        let tag = start_tag(src, 0, &mut all).unwrap();
         assert_eq!(tag.name, "div");
-        let attrs: Vec<(&str, &str)> = tag.attrs.iter().map(|(n, v)| (&**n, &**v)).collect();
+        assert_eq!(tag.attrs, 0..4);
+        let attrs: Vec<(&str, &str)> = all.iter().map(|(n, v)| (&**n, &**v)).collect();
         assert_eq!(
             attrs,
             [

@@ -21,9 +21,14 @@ pub(super) fn item_of<N: Node>(member: &N, ctx: &Ctx, auto: bool) -> Option<List
         None => best_link(member, auto)?,
     };
     let url = resolve_link(ctx.base, &link.attr("href")?)?;
+    // The link's text serves the title and the date: squash it once.
+    let link_text = squash(&link.text());
     let (raw_title, title_cut) = match &ctx.select.title {
-        Some(sel) => title_of(member.select(sel).first()?),
-        None => title_of(&link),
+        Some(sel) => {
+            let node = member.select(sel).first().copied()?;
+            title_of(&node, squash(&node.text()))
+        }
+        None => title_of(&link, link_text.clone()),
     };
     let (title, marked_pinned) = clean_title(&raw_title);
     if title.is_empty() || (auto && chars(&title) < 4) {
@@ -35,10 +40,12 @@ pub(super) fn item_of<N: Node>(member: &N, ctx: &Ctx, auto: bool) -> Option<List
             .select(sel)
             .first()
             .and_then(|d| parse_date(&d.text(), ctx.tz, ctx.now)),
-        None => date_near(member, &member_text, &link, ctx),
+        None => date_near(member, &member_text, &link_text, ctx),
     }
     .or_else(|| date_from_url(url.as_str(), ctx.tz));
-    let pinned = marked_pinned || member_text.replace(&title, "").contains("置顶");
+    // Without a 置 the marker cannot appear, even where removing the title joins two parts.
+    let pinned = marked_pinned
+        || (member_text.contains('置') && member_text.replace(&title, "").contains("置顶"));
     Some(ListItem {
         url,
         title,
@@ -93,10 +100,15 @@ fn usable_href(href: &str) -> bool {
 /// The title an element shows: its `title` attribute when the text is cut or shorter, minus any
 /// date printed inside it (Hanweb puts the date inside the link). `true` when only a cut title
 /// was found.
-fn title_of(node: &impl Node) -> (String, bool) {
-    let mut text = squash(&node.text());
+fn title_of(node: &impl Node, squashed: String) -> (String, bool) {
+    let mut text = squashed;
     for child in node.element_children() {
-        let child_text = squash(&child.text());
+        let raw = child.text();
+        // Squashing keeps the digits, and a child with fewer than four is never cut out.
+        if raw.chars().filter(|c| c.is_ascii_digit()).count() < 4 {
+            continue;
+        }
+        let child_text = squash(&raw);
         if chars(&child_text) <= 25
             && child_text.chars().filter(|c| c.is_ascii_digit()).count() >= 4
             && child_text != text
@@ -114,12 +126,16 @@ fn title_of(node: &impl Node) -> (String, bool) {
 
 /// The date printed in the item: in an element named for it; else outside the title; else inside
 /// the link; else in the next sibling (lists of bare `<a>` followed by `<span>date</span>`).
-fn date_near<N: Node>(member: &N, member_text: &str, link: &N, ctx: &Ctx) -> Option<FoundDate> {
-    let link_text = squash(&link.text());
+fn date_near<N: Node>(
+    member: &N,
+    member_text: &str,
+    link_text: &str,
+    ctx: &Ctx,
+) -> Option<FoundDate> {
     let outside = if link_text.is_empty() {
         member_text.to_string()
     } else {
-        member_text.replacen(&link_text, " ", 1)
+        member_text.replacen(link_text, " ", 1)
     };
     // An element named for the date beats a date quoted in a summary line.
     member
@@ -127,7 +143,7 @@ fn date_near<N: Node>(member: &N, member_text: &str, link: &N, ctx: &Ctx) -> Opt
         .iter()
         .find_map(|d| parse_date(&d.text(), ctx.tz, ctx.now))
         .or_else(|| parse_date(&outside, ctx.tz, ctx.now))
-        .or_else(|| parse_date(&link_text, ctx.tz, ctx.now))
+        .or_else(|| parse_date(link_text, ctx.tz, ctx.now))
         .or_else(|| {
             let sibling = member.next_element_sibling().filter(|_| is_link(member))?;
             parse_date(&sibling.text(), ctx.tz, ctx.now)

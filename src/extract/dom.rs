@@ -3,6 +3,7 @@
 //! question the same way for the same page; the lite tree only exists when it is html5ever's.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 use dom_query::{Matcher, NodeRef, Selection};
@@ -119,6 +120,9 @@ impl PartialEq for LiteNode<'_, '_> {
 pub struct LitePage<'a> {
     pub tree: Tree<'a>,
     pub selectors: Vec<(String, lite::select::Compiled)>,
+    /// Per node: whether it or a node below it has an `href` (one pass, made when detection
+    /// first asks, for every group member).
+    href_inside: OnceCell<Vec<bool>>,
 }
 
 impl<'a> LitePage<'a> {
@@ -128,7 +132,11 @@ impl<'a> LitePage<'a> {
             .iter()
             .map(|s| Some((s.as_str().to_string(), lite::select::compile(s.as_str())?)))
             .collect::<Option<Vec<_>>>()?;
-        Some(LitePage { tree, selectors })
+        Some(LitePage {
+            tree,
+            selectors,
+            href_inside: OnceCell::new(),
+        })
     }
 
     pub fn root(&self) -> LiteNode<'_, 'a> {
@@ -230,7 +238,18 @@ impl Node for LiteNode<'_, '_> {
     }
     fn has_href_inside(&self) -> bool {
         let tree = &self.page.tree;
-        tree.subtree(self.id)
-            .any(|i| tree.attr(i, "href").is_some())
+        let inside = self.page.href_inside.get_or_init(|| {
+            let mut inside = vec![false; tree.nodes.len()];
+            // Children come after their parent: one backward pass carries the answer upwards.
+            for id in (1..tree.nodes.len()).rev() {
+                inside[id] |= tree.attr(id as u32, "href").is_some();
+                let parent = tree.nodes[id].parent;
+                if inside[id] && parent != lite::NONE {
+                    inside[parent as usize] = true;
+                }
+            }
+            inside
+        });
+        inside[self.id as usize]
     }
 }

@@ -24,6 +24,20 @@ pub(super) struct Builder<'a> {
     pub(super) mode: Mode,
     /// A comment came since the last text: html5ever does not merge text across one.
     split: bool,
+    /// How many of each [`tracked`] element are open, so `open` needs no walk up the stack.
+    open_counts: [u16; 5],
+}
+
+/// The elements whose being open is asked about at most start tags.
+fn tracked(tag: &str) -> Option<usize> {
+    match tag {
+        "p" => Some(0),
+        "select" => Some(1),
+        "a" => Some(2),
+        "form" => Some(3),
+        "button" => Some(4),
+        _ => None,
+    }
 }
 
 /// The page's tree, if this reader is sure it is html5ever's.
@@ -34,7 +48,7 @@ pub fn parse(src: &str) -> Option<Tree<'_>> {
     let mut b = Builder {
         tree: Tree {
             src,
-            nodes: Vec::with_capacity(src.len() / 12),
+            nodes: Vec::with_capacity(src.len() / 16),
             attrs: Vec::with_capacity(src.len() / 24),
             head: NONE,
             body: NONE,
@@ -42,6 +56,7 @@ pub fn parse(src: &str) -> Option<Tree<'_>> {
         stack: Vec::with_capacity(32),
         mode: Mode::BeforeHtml,
         split: false,
+        open_counts: [0; 5],
     };
     b.tree.nodes.push(node(Cow::Borrowed(""), 0..0, NONE, 0));
     let bytes = src.as_bytes();
@@ -105,7 +120,18 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn open(&self, name: &str) -> bool {
-        self.stack.iter().any(|&id| self.tag(id) == name)
+        match tracked(name) {
+            Some(k) => self.open_counts[k] > 0,
+            None => self.stack.iter().any(|&id| self.tag(id) == name),
+        }
+    }
+
+    /// Pushes `id` on the stack of open elements.
+    fn enter(&mut self, id: u32) {
+        if let Some(k) = tracked(&self.tree.nodes[id as usize].tag) {
+            self.open_counts[k] += 1;
+        }
+        self.stack.push(id);
     }
 
     fn append(&mut self, mut n: Node<'a>) -> u32 {
@@ -126,12 +152,15 @@ impl<'a> Builder<'a> {
 
     pub(super) fn push(&mut self, name: &'static str, at: usize) -> u32 {
         let id = self.append(node(Cow::Borrowed(name), 0..0, NONE, at));
-        self.stack.push(id);
+        self.enter(id);
         id
     }
 
     fn pop(&mut self, end: usize) {
         if let Some(id) = self.stack.pop() {
+            if let Some(k) = tracked(&self.tree.nodes[id as usize].tag) {
+                self.open_counts[k] -= 1;
+            }
             self.tree.nodes[id as usize].end = end;
         }
     }
@@ -239,7 +268,7 @@ impl<'a> Builder<'a> {
             (Mode::BeforeHtml, "html") => {
                 let id = self.append(node(tag.name, tag.attrs, NONE, at));
                 self.tree.nodes[id as usize].inner = end;
-                self.stack.push(id);
+                self.enter(id);
                 self.mode = Mode::BeforeHead;
                 return Some(end);
             }
@@ -247,7 +276,7 @@ impl<'a> Builder<'a> {
                 self.implied(Mode::BeforeHead, at)?;
                 let id = self.append(node(tag.name, tag.attrs, NONE, at));
                 self.tree.nodes[id as usize].inner = end;
-                self.stack.push(id);
+                self.enter(id);
                 self.tree.head = id;
                 self.mode = Mode::InHead;
                 return Some(end);
@@ -266,7 +295,7 @@ impl<'a> Builder<'a> {
                 }
                 let id = self.append(node(tag.name, tag.attrs, NONE, at));
                 self.tree.nodes[id as usize].inner = end;
-                self.stack.push(id);
+                self.enter(id);
                 self.tree.body = id;
                 self.mode = Mode::InBody;
                 return Some(end);
@@ -301,7 +330,7 @@ impl<'a> Builder<'a> {
         }
         if matches!(&*name, "script" | "style" | "title" | "iframe") {
             let (close, past) = token::raw_text_end(self.tree.src, end, &name)?;
-            self.stack.push(id);
+            self.enter(id);
             if close > end {
                 let raw = &self.tree.src[end..close];
                 if name == "title" {
@@ -316,7 +345,7 @@ impl<'a> Builder<'a> {
             self.pop(past);
             return Some(past);
         }
-        self.stack.push(id);
+        self.enter(id);
         Some(end)
     }
 

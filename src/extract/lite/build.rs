@@ -283,11 +283,14 @@ impl<'a> Builder<'a> {
             }
             (
                 Mode::BeforeHtml | Mode::BeforeHead,
-                "meta" | "link" | "base" | "title" | "script" | "style",
+                "meta" | "link" | "base" | "basefont" | "bgsound" | "title" | "script" | "style",
             ) => {
                 self.implied(Mode::InHead, at)?;
             }
-            (Mode::InHead, "meta" | "link" | "base" | "title" | "script" | "style") => {}
+            (
+                Mode::InHead,
+                "meta" | "link" | "base" | "basefont" | "bgsound" | "title" | "script" | "style",
+            ) => {}
             (Mode::BeforeHtml | Mode::BeforeHead | Mode::InHead, "noscript") => return None,
             (Mode::InHead | Mode::AfterHead, "body") => {
                 if self.mode == Mode::InHead {
@@ -306,7 +309,11 @@ impl<'a> Builder<'a> {
                 self.mode = Mode::AfterHead;
                 return self.start_tag(tag, at);
             }
-            (Mode::AfterHead, "meta" | "link" | "base" | "title" | "script" | "style" | "head") => {
+            (
+                Mode::AfterHead,
+                "meta" | "link" | "base" | "basefont" | "bgsound" | "title" | "script" | "style"
+                | "head",
+            ) => {
                 return None;
             }
             (Mode::InBody, _) => {}

@@ -85,6 +85,7 @@ pub(super) fn unsure(name: &str) -> bool {
             | "math"
             | "svg"
             | "plaintext"
+            | "listing"
             | "textarea"
             | "xmp"
             | "noembed"

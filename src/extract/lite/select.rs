@@ -6,11 +6,10 @@
 
 use super::Tree;
 
-/// Attributes whose values selectors compare case-sensitively in HTML (others, like `type` or
-/// `lang`, compare without case, and are not modelled).
-const PLAIN_ATTRS: [&str; 12] = [
-    "id", "class", "href", "title", "name", "src", "alt", "width", "height", "colspan", "target",
-    "style",
+/// Attributes whose values selectors compare case-sensitively in HTML (others, like `type`,
+/// `target` or `lang`, compare without case, and are not modelled).
+const PLAIN_ATTRS: [&str; 11] = [
+    "id", "class", "href", "title", "name", "src", "alt", "width", "height", "colspan", "style",
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -131,6 +131,10 @@ fn lite_tree_is_exact_or_gives_up_on_repairs() {
         "<select><div>x</div></select>",
         "<p>&copy 2024</p>",
         "<span><p>x</span>",
+        "<head><bgsound src=x><basefont></head><body>x</body>",
+        "<listing>\nx</listing>",
+        "<table><td>x</td></table>",
+        "<ul><li>a<li>b</ul>",
     ] {
         assert!(
             parse(repaired).is_none() || assert_same(repaired, repaired),

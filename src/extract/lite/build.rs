@@ -175,7 +175,10 @@ impl<'a> Builder<'a> {
             Mode::AfterHtml => self.stack.truncate(2),
             Mode::InHead | Mode::AfterHead | Mode::AfterBody if !blank => return None,
             Mode::BeforeHtml | Mode::BeforeHead => {
-                self.implied(Mode::InBody, from)?;
+                // White space before the first text is dropped; the rest opens an implied body.
+                let lead = raw.bytes().take_while(|&b| is_space(b)).count();
+                self.implied(Mode::InBody, from + lead)?;
+                return self.insert_text(from + lead, &raw[lead..]);
             }
             _ => {}
         }

@@ -142,3 +142,150 @@ fn lite_tree_is_exact_or_gives_up_on_repairs() {
         );
     }
 }
+
+/// Markup that portal pages are made of, including the repairs html5ever makes.
+fn piece() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just("<div class=\"a\">".to_string()),
+        Just("</div>".to_string()),
+        Just("<p>".to_string()),
+        Just("</p>".to_string()),
+        Just("<ul><li>".to_string()),
+        Just("<li>".to_string()),
+        Just("</li></ul>".to_string()),
+        Just("<table>".to_string()),
+        Just("<tr><td>".to_string()),
+        Just("</td></tr>".to_string()),
+        Just("</table>".to_string()),
+        Just("<a href=\"/x?a=1&b=2\">".to_string()),
+        Just("</a>".to_string()),
+        Just("<b><i>".to_string()),
+        Just("</b>".to_string()),
+        Just("</i>".to_string()),
+        Just("<span>2024-04-19</span>".to_string()),
+        Just("<select><option>1</option>".to_string()),
+        Just("</select>".to_string()),
+        Just("<script>if (a<b) x()</script>".to_string()),
+        Just("<!-- c -->".to_string()),
+        Just("<br/><img src=a>".to_string()),
+        Just("&nbsp;&amp;&copy 2024".to_string()),
+        Just("<h1>".to_string()),
+        Just("</h1>".to_string()),
+        Just("<form>".to_string()),
+        Just("</form>".to_string()),
+        Just("</body>".to_string()),
+        Just("<title>t</title>".to_string()),
+        Just("\r\n ".to_string()),
+        "[a-z 城中<>/&;\"'=]{0,12}",
+    ]
+}
+
+/// Nested markup, mostly well formed: elements close, except where a coin says the end tag is
+/// left out (as portals leave out `</p>`, `</li>`, `</td>`).
+fn tree_markup() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![piece(), Just(String::new())];
+    leaf.prop_recursive(4, 40, 6, |inner| {
+        let tags = prop_oneof![
+            Just("div"),
+            Just("p"),
+            Just("ul"),
+            Just("li"),
+            Just("span"),
+            Just("a"),
+            Just("em"),
+            Just("table"),
+            Just("tbody"),
+            Just("tr"),
+            Just("td"),
+            Just("h2"),
+            Just("font"),
+        ];
+        (
+            tags,
+            proptest::collection::vec(inner, 0..5),
+            any::<bool>(),
+            any::<u8>(),
+        )
+            .prop_map(|(tag, children, close, attr)| {
+                let attrs = match attr % 4 {
+                    0 => String::new(),
+                    1 => " class=\"list w1200\"".to_string(),
+                    2 => " href=\"../info/1.htm\" title=\"城中区\"".to_string(),
+                    _ => " id=line_u7_1".to_string(),
+                };
+                let end = if close || attr % 7 != 0 {
+                    format!("</{tag}>")
+                } else {
+                    String::new()
+                };
+                format!("<{tag}{attrs}>{}{end}", children.concat())
+            })
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, .. Default::default() })]
+
+    /// Whatever the markup, the lite tree is html5ever's, or there is none.
+    #[test]
+    fn lite_tree_is_html5evers_or_none_on_any_markup(pieces in proptest::collection::vec(piece(), 0..25)) {
+        let html = pieces.concat();
+        assert_same(&html, &html);
+    }
+
+    /// The same on nested markup, which the lite parser mostly accepts.
+    #[test]
+    fn lite_tree_is_html5evers_or_none_on_nested_markup(body in tree_markup(), head in proptest::prelude::any::<bool>()) {
+        let html = if head {
+            format!("<!DOCTYPE html><html><head><title>t</title></head><body>{body}</body></html>\n")
+        } else {
+            body
+        };
+        assert_same(&html, &html);
+    }
+
+    /// The lite matcher matches what dom_query's matcher matches, for the selectors it compiles.
+    #[test]
+    fn lite_selectors_match_what_dom_query_matches(body in tree_markup()) {
+        for text in SELECTORS {
+            selectors_agree(&body, text);
+        }
+    }
+}
+
+const SELECTORS: [&str; 9] = [
+    "ul.list > li[id^=line_u7_]",
+    "a[href]",
+    "span:not(.top)",
+    "div li a",
+    "td > a[title], li > span",
+    "[class*=w1]",
+    "#line_u7_1",
+    ".list .w1200",
+    "tr > td > font",
+];
+
+fn selectors_agree(html: &str, text: &str) {
+    let Some(tree) = parse(html) else { return };
+    let compiled = super::select::compile(text).expect("a selector in the subset");
+    let lite: Vec<String> = (1..tree.nodes.len() as u32)
+        .filter(|&id| tree.node(id).is_element() && compiled.matches(&tree, id))
+        .map(|id| format!("{} {:?}", tree.node(id).tag, tree.text(id)))
+        .collect();
+    let doc = Document::from(html);
+    let full: Vec<String> = doc
+        .select(text)
+        .nodes()
+        .iter()
+        .map(|n| {
+            format!(
+                "{} {:?}",
+                n.node_name().unwrap_or_default(),
+                n.text().to_string()
+            )
+        })
+        .collect();
+    assert_eq!(lite, full, "{text} on {html}");
+}

@@ -68,7 +68,14 @@ fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
             continue;
         }
         let children = node.element_children();
-        if children.len() < 2 {
+        // Only a group with two linked members is ever read: without two linked children, no
+        // group of this node's is worth its signatures.
+        if children
+            .iter()
+            .filter(|c| c.has_href_inside())
+            .nth(1)
+            .is_none()
+        {
             continue;
         }
         let mut groups: Vec<(String, Vec<N>)> = Vec::new();

@@ -86,6 +86,14 @@ pub fn parse(src: &str) -> Option<Tree<'_>> {
     Some(b.tree)
 }
 
+/// Elements html5ever keeps in the head when they come before the body.
+fn head_content(name: &str) -> bool {
+    matches!(
+        name,
+        "meta" | "link" | "base" | "basefont" | "bgsound" | "title" | "script" | "style"
+    )
+}
+
 fn opens_markup(bytes: &[u8], at: usize) -> bool {
     match bytes.get(at + 1) {
         Some(b) if b.is_ascii_alphabetic() => true,
@@ -269,41 +277,24 @@ impl<'a> Builder<'a> {
         let end = tag.end;
         match (self.mode, &*tag.name) {
             (Mode::BeforeHtml, "html") => {
-                let id = self.append(node(tag.name, tag.attrs, NONE, at));
-                self.tree.nodes[id as usize].inner = end;
-                self.enter(id);
-                self.mode = Mode::BeforeHead;
+                self.open_structural(tag, at, Mode::BeforeHead);
                 return Some(end);
             }
             (Mode::BeforeHtml | Mode::BeforeHead, "head") => {
                 self.implied(Mode::BeforeHead, at)?;
-                let id = self.append(node(tag.name, tag.attrs, NONE, at));
-                self.tree.nodes[id as usize].inner = end;
-                self.enter(id);
-                self.tree.head = id;
-                self.mode = Mode::InHead;
+                self.tree.head = self.open_structural(tag, at, Mode::InHead);
                 return Some(end);
             }
-            (
-                Mode::BeforeHtml | Mode::BeforeHead,
-                "meta" | "link" | "base" | "basefont" | "bgsound" | "title" | "script" | "style",
-            ) => {
+            (Mode::BeforeHtml | Mode::BeforeHead, n) if head_content(n) => {
                 self.implied(Mode::InHead, at)?;
             }
-            (
-                Mode::InHead,
-                "meta" | "link" | "base" | "basefont" | "bgsound" | "title" | "script" | "style",
-            ) => {}
+            (Mode::InHead, n) if head_content(n) => {}
             (Mode::BeforeHtml | Mode::BeforeHead | Mode::InHead, "noscript") => return None,
             (Mode::InHead | Mode::AfterHead, "body") => {
                 if self.mode == Mode::InHead {
                     self.pop(at);
                 }
-                let id = self.append(node(tag.name, tag.attrs, NONE, at));
-                self.tree.nodes[id as usize].inner = end;
-                self.enter(id);
-                self.tree.body = id;
-                self.mode = Mode::InBody;
+                self.tree.body = self.open_structural(tag, at, Mode::InBody);
                 return Some(end);
             }
             (Mode::BeforeHtml | Mode::BeforeHead, "body") => {
@@ -312,13 +303,7 @@ impl<'a> Builder<'a> {
                 self.mode = Mode::AfterHead;
                 return self.start_tag(tag, at);
             }
-            (
-                Mode::AfterHead,
-                "meta" | "link" | "base" | "basefont" | "bgsound" | "title" | "script" | "style"
-                | "head",
-            ) => {
-                return None;
-            }
+            (Mode::AfterHead, n) if head_content(n) || n == "head" => return None,
             (Mode::InBody, _) => {}
             (Mode::AfterBody | Mode::AfterHtml, _) => return None,
             _ => self.implied(Mode::InBody, at)?,
@@ -327,6 +312,15 @@ impl<'a> Builder<'a> {
             self.body_start_check(&tag, at)?;
         }
         self.insert(tag, at)
+    }
+
+    /// Opens `<html>`, `<head>` or `<body>` as written, and moves on to `mode`.
+    fn open_structural(&mut self, tag: StartTag<'a>, at: usize, mode: Mode) -> u32 {
+        let id = self.append(node(tag.name, tag.attrs, NONE, at));
+        self.tree.nodes[id as usize].inner = tag.end;
+        self.enter(id);
+        self.mode = mode;
+        id
     }
 
     fn insert(&mut self, tag: StartTag<'a>, at: usize) -> Option<usize> {

@@ -167,6 +167,8 @@ fn piece() -> impl proptest::strategy::Strategy<Value = String> {
         Just("<select><option>1</option>".to_string()),
         Just("</select>".to_string()),
         Just("<script>if (a<b) x()</script>".to_string()),
+        Just("<script><!--\nf();\n//--></script>".to_string()),
+        Just("<script><!--<script>x</script>y</script>".to_string()),
         Just("<!-- c -->".to_string()),
         Just("<br/><img src=a>".to_string()),
         Just("&nbsp;&amp;&copy 2024".to_string()),

@@ -305,7 +305,7 @@ pub fn raw_text_end(src: &str, from: usize, name: &str) -> Option<(usize, usize)
                 .get(after)
                 .is_some_and(|&b| is_space(b) || b == b'/' || b == b'>')
         {
-            if name == "script" && memchr::memmem::find(&bytes[from..lt], b"<!--").is_some() {
+            if name == "script" && double_escaped(&bytes[from..lt]) {
                 return None;
             }
             let (_, end) = end_tag(src, lt)?;
@@ -313,6 +313,17 @@ pub fn raw_text_end(src: &str, from: usize, name: &str) -> Option<(usize, usize)
         }
         at = lt + 2;
     }
+}
+
+/// Whether script text may enter html5ever's double-escaped state (`<!--` then `<script`), where
+/// `</script>` does not end the script. A bare `<!-- … //-->` around old scripts does not.
+fn double_escaped(script: &[u8]) -> bool {
+    let Some(open) = memchr::memmem::find(script, b"<!--") else {
+        return false;
+    };
+    script[open..]
+        .windows(7)
+        .any(|w| w[0] == b'<' && w[1..].eq_ignore_ascii_case(b"script"))
 }
 
 #[cfg(test)]
@@ -361,6 +372,10 @@ mod tests {
         assert_eq!(tag.end, src.len());
         assert_eq!(raw_text_end("x</SCRIPT >y", 0, "script"), Some((1, 11)));
         assert_eq!(raw_text_end("<!--<script>x</script>", 0, "script"), None);
+        assert_eq!(
+            raw_text_end("<!--\nf();\n//-->\n</script>", 0, "script"),
+            Some((16, 25))
+        );
         assert_eq!(comment("<!-- a -->b", 0), Some(10));
         assert_eq!(comment("<!-->b", 0), None);
     }

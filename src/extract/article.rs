@@ -18,7 +18,7 @@ use url::Url;
 
 use super::date::{FoundDate, date_from_url, parse_date};
 use super::text::{chars, excerpt, squash, without_cut};
-use super::{Attachment, ExtractError, attachments, body};
+use super::{Attachment, ExtractError, attachments, body, cut};
 use crate::config::Selector;
 
 /// What an article page gives.
@@ -87,22 +87,74 @@ pub fn extract_article(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<Article, ExtractError> {
+    // Parsing is most of the cost: parse only the part that holds the article, when that is sure
+    // to give the same result (see `cut`).
+    if content.is_none()
+        && let Some(cut) = cut::article(html, title_hint)
+    {
+        let doc = Document::from(cut.html.as_str());
+        if let Some(body_node) = body::find_known(&doc) {
+            let page = Page {
+                doc: &doc,
+                full_text: &cut.full_text,
+                url,
+            };
+            return from_page(&page, body_node, title_hint, tz, now);
+        }
+    }
+    extract_full(html, url, content, title_hint, tz, now)
+}
+
+/// [`extract_article`] on the whole page, whatever it holds.
+fn extract_full(
+    html: &str,
+    url: &Url,
+    content: Option<&Selector>,
+    title_hint: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Article, ExtractError> {
     let doc = Document::from(html);
-    let metas = metas(&doc);
-    let page_title = doc.select("title").text().trim().to_string();
-    let title = find_title(&doc, &metas, title_hint);
-    let attachments = attachments::find(&doc, url);
     let Some(body_node) = body::find(&doc, content) else {
+        let page_title = doc.select("title").text().trim().to_string();
         return Err(not_an_article(&page_title, "no article body found"));
     };
-    let info = info_line(&doc, &body_node, title.as_deref());
-    let published = published(&doc, &metas, &info, url, tz, now);
+    let full_text = doc.body().map(|b| squash(&b.text())).unwrap_or_default();
+    let page = Page {
+        doc: &doc,
+        full_text: &full_text,
+        url,
+    };
+    from_page(&page, body_node, title_hint, tz, now)
+}
+
+/// A parsed article page: its tree and the whole page's body text, squashed.
+struct Page<'a> {
+    doc: &'a Document,
+    full_text: &'a str,
+    url: &'a Url,
+}
+
+fn from_page(
+    page: &Page,
+    body_node: NodeRef,
+    title_hint: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Article, ExtractError> {
+    let doc = page.doc;
+    let metas = metas(doc);
+    let page_title = doc.select("title").text().trim().to_string();
+    let title = find_title(doc, &metas, title_hint);
+    let attachments = attachments::find(doc, page.url);
+    let info = info_line(page.full_text, &body_node, title.as_deref());
+    let published = published(doc, &metas, &info, page.url, tz, now);
     let origin = meta(&metas, &META_ORIGINS)
         .map(|s| squash(&s))
         .filter(|s| !s.is_empty())
-        .or_else(|| origin(&doc, &info));
+        .or_else(|| origin(doc, &info));
     let author = labelled_value(&AUTHOR, &info);
-    let (content_html, text) = body::clean(&body_node, url);
+    let (content_html, text) = body::clean(&body_node, page.url);
     if page_title.contains("系统提示")
         || (text.is_empty() && attachments.is_empty() && !content_html.contains("<img"))
     {
@@ -188,8 +240,12 @@ fn title_by_hint(doc: &Document, hint: &str) -> Option<String> {
     // element around them, which also holds the rest of a title split by `<em>` or `<br>`.
     let opening: String = prefix.chars().take(4).collect();
     let mut best: Option<String> = None;
+    let first = opening.chars().next().unwrap_or(' ');
     for text in doc.root().descendants_it().filter(|n| n.is_text()) {
-        if !squash(&text.text()).starts_with(&opening) {
+        // Squashing every text node of the page is costly; one that lacks the first character
+        // cannot start with the opening.
+        let raw = text.text();
+        if !raw.contains(first) || !squash(&raw).starts_with(&opening) {
             continue;
         }
         let mut current = text.parent();
@@ -234,12 +290,9 @@ fn in_chrome(node: &NodeRef) -> bool {
     false
 }
 
-/// The text between the title and the body (at most 400 characters).
-fn info_line(doc: &Document, body_node: &NodeRef, title: Option<&str>) -> String {
-    let Some(page) = doc.body() else {
-        return String::new();
-    };
-    let full = squash(&page.text());
+/// The text between the title and the body (at most 400 characters), in `full`, the page's
+/// whole body text.
+fn info_line(full: &str, body_node: &NodeRef, title: Option<&str>) -> String {
     let body_text = squash(&body_node.text());
     let body_start = body_text
         .get(
@@ -322,3 +375,6 @@ fn labelled_value(label: &Regex, text: &str) -> Option<String> {
 pub fn short(s: &str, max: usize) -> String {
     excerpt(&squash(s), max)
 }
+
+#[cfg(test)]
+mod tests;

@@ -63,13 +63,7 @@ pub fn find(doc: &Document, base: &Url) -> Vec<Attachment> {
         let Some(href) = a.attr("href") else { continue };
         let raw_text = a.text();
         // Most links are not attachments: rule them out before resolving and cleaning anything.
-        let lower = href.to_ascii_lowercase();
-        let maybe = mime_of(&href).is_some()
-            || mime_of(raw_text.trim()).is_some()
-            || a.has_attr("oldsrc")
-            || lower.contains("download")
-            || lower.contains("/attach/");
-        if !maybe {
+        if !maybe_attachment(&href, &raw_text, a.has_attr("oldsrc")) {
             continue;
         }
         let Some(url) = resolve_link(base, &href) else {
@@ -101,6 +95,17 @@ pub fn find(doc: &Document, base: &Url) -> Vec<Attachment> {
         });
     }
     out
+}
+
+/// Whether a link (`href`, text, whether it has `oldsrc`) may be an attachment: the cheap test
+/// that every attachment passes.
+pub(crate) fn maybe_attachment(href: &str, text: &str, oldsrc: bool) -> bool {
+    let lower = href.to_ascii_lowercase();
+    mime_of(href).is_some()
+        || mime_of(text.trim()).is_some()
+        || oldsrc
+        || lower.contains("download")
+        || lower.contains("/attach/")
 }
 
 /// `附件：实施方案.pdf` → `实施方案.pdf`; `附件【x.xls】` → `x.xls`.

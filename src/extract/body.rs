@@ -59,18 +59,34 @@ pub fn find<'a>(doc: &'a Document, configured: Option<&Selector>) -> Option<Node
     if let Some(sel) = configured {
         return doc.select_matcher(sel.matcher()).nodes().first().copied();
     }
-    for m in KNOWN_MATCHERS.iter() {
-        let found = doc.select_matcher(m);
-        if let Some(node) = found
+    find_known(doc).or_else(|| densest(doc))
+}
+
+/// The body container of a known CMS, if the page has one with text or media.
+pub(crate) fn find_known(doc: &Document) -> Option<NodeRef<'_>> {
+    KNOWN_MATCHERS.iter().find_map(|m| {
+        doc.select_matcher(m)
             .nodes()
             .iter()
             .find(|n| !squash(&n.text()).is_empty() || has_media(n))
-        {
-            return Some(*node);
-        }
-    }
-    densest(doc)
+            .copied()
+    })
 }
+
+/// Lowercase words that every element a [`KNOWN`] selector matches has in its id or class.
+pub(crate) const KNOWN_WORDS: [&str; 11] = [
+    "vsb_content",
+    "v_news_content",
+    "vsb_newscontent",
+    "zoom",
+    "trs_editor",
+    "trs_ueditor",
+    "trs_paper_default",
+    "ucap-content",
+    "pages_content",
+    "article-content",
+    "article_content",
+];
 
 fn has_media(node: &NodeRef) -> bool {
     Selection::from(*node).select("img, a[href]").exists()
@@ -105,15 +121,24 @@ fn densest<'a>(doc: &'a Document) -> Option<NodeRef<'a>> {
             credit.entry(grand.id).or_insert((0.0, grand)).0 += points / 2.0;
         }
     }
-    credit
-        .into_values()
-        .map(|(points, node)| {
-            (
-                points * (1.0 - link_density(&node)) * chrome::penalty(&node) * name_weight(&node),
-                node,
-            )
+    // In page order, and the first of equals wins: a hash map's order would make ties random.
+    let mut scored: Vec<(NodeId, f64, NodeRef<'a>)> = credit
+        .into_iter()
+        .map(|(id, (points, node))| {
+            let weight = (1.0 - link_density(&node)) * chrome::penalty(&node) * name_weight(&node);
+            (id, points * weight, node)
         })
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .collect();
+    scored.sort_by_key(|(id, _, _)| *id);
+    scored
+        .into_iter()
+        .fold(
+            None,
+            |best: Option<(f64, NodeRef<'a>)>, (_, score, node)| match best {
+                Some((top, _)) if top >= score => best,
+                _ => Some((score, node)),
+            },
+        )
         .map(|(_, n)| n)
 }
 

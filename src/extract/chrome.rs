@@ -4,8 +4,9 @@
 
 use std::sync::LazyLock;
 
-use dom_query::NodeRef;
 use regex::Regex;
+
+use super::dom::Node;
 
 static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)nav|menu|foot|header|banner|crumb|position|friend|flink|yqlj|share|toolbar|copyright|bottom|comment")
@@ -22,28 +23,40 @@ static SECONDARY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// 1.0 for content; down to 0.15 for an element inside navigation, header, footer or a ticker.
-pub fn penalty(node: &NodeRef) -> f64 {
+pub fn penalty(node: &impl Node) -> f64 {
     let mut penalty: f64 = 1.0;
     let mut current = Some(*node);
     while let Some(n) = current {
-        if let Some(tag) = n.node_name() {
-            if matches!(&*tag, "nav" | "header" | "footer" | "marquee") {
-                penalty = penalty.min(0.15);
-            } else if &*tag == "aside" {
-                penalty = penalty.min(0.3);
-            }
-        }
-        let names = format!(
-            "{} {}",
-            n.id_attr().unwrap_or_default(),
-            n.class().unwrap_or_default()
-        );
-        if TICKER.is_match(&names) {
-            penalty = penalty.min(0.15);
-        } else if BOILERPLATE.is_match(&names) || SECONDARY.is_match(&names) {
-            penalty = penalty.min(0.3);
-        }
+        penalty = penalty.min(own_penalty(&n));
         current = n.parent();
+    }
+    penalty
+}
+
+/// The penalty an element's own tag and names earn, without its ancestors'.
+fn own_penalty(n: &impl Node) -> f64 {
+    let mut penalty: f64 = 1.0;
+    if let Some(tag) = n.tag() {
+        if matches!(&*tag, "nav" | "header" | "footer" | "marquee") {
+            penalty = 0.15;
+        } else if tag == "aside" {
+            penalty = 0.3;
+        }
+    }
+    let (id, class) = (n.attr("id"), n.attr("class"));
+    // Unnamed elements (most of them) cannot match a name pattern.
+    if id.is_none() && class.is_none() {
+        return penalty;
+    }
+    let names = format!(
+        "{} {}",
+        id.as_deref().unwrap_or_default(),
+        class.as_deref().unwrap_or_default()
+    );
+    if TICKER.is_match(&names) {
+        penalty = penalty.min(0.15);
+    } else if BOILERPLATE.is_match(&names) || SECONDARY.is_match(&names) {
+        penalty = penalty.min(0.3);
     }
     penalty
 }

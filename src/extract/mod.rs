@@ -11,9 +11,12 @@ pub mod article;
 pub mod attachments;
 pub mod body;
 mod chrome;
+mod cut;
 pub mod date;
+mod dom;
 mod hanweb;
 pub mod list;
+mod lite;
 pub mod pager;
 mod text;
 

@@ -13,10 +13,11 @@
 
 use std::sync::LazyLock;
 
-use dom_query::{Document, Matcher, Selection};
+use dom_query::Document;
 use regex::Regex;
 use url::Url;
 
+use super::dom::Node;
 use super::resolve_link;
 use super::text::squash;
 use crate::config::Selector;
@@ -34,8 +35,6 @@ const NEXT_TEXTS: [&str; 10] = [
     "下一页 >>",
 ];
 
-static LINKS: LazyLock<Matcher> =
-    LazyLock::new(|| Matcher::new("a[href]").expect("static selector"));
 static TRS_PAGER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"createPageHTML\(\s*(['"][^'"]*['"]\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['"]([\w-]+)['"]\s*,\s*['"](\w+)['"]"#)
         .expect("static regex")
@@ -48,24 +47,39 @@ pub fn next_page(
     base: &Url,
     configured: Option<&Selector>,
 ) -> Option<Url> {
+    next_page_in(&doc.root(), html, base, configured)
+}
+
+/// [`next_page`] on either tree, from its root.
+pub(crate) fn next_page_in<N: Node>(
+    root: &N,
+    html: &str,
+    base: &Url,
+    configured: Option<&Selector>,
+) -> Option<Url> {
     let found = match configured {
         Some(sel) => {
-            let matched = doc.select_matcher(sel.matcher());
-            let first = matched.nodes().first().copied()?;
-            let href = first
-                .attr("href")
-                .or_else(|| Selection::from(first).select_matcher(&LINKS).attr("href"))?;
+            let first = *root.select(sel).first()?;
+            let href = match first.attr("href") {
+                Some(h) => h.into_owned(),
+                None => first.links().first()?.attr("href")?.into_owned(),
+            };
             resolve_link(base, &href)
         }
-        None => by_text(doc, base).or_else(|| trs(html, base)),
+        None => by_text(root, base).or_else(|| trs(html, base)),
     };
     found.filter(|u| u != base)
 }
 
-fn by_text(doc: &Document, base: &Url) -> Option<Url> {
-    doc.select_matcher(&LINKS).nodes().iter().find_map(|a| {
-        let text = squash(&a.text());
-        let class = a.class().map(|c| c.to_string()).unwrap_or_default();
+fn by_text<N: Node>(root: &N, base: &Url) -> Option<Url> {
+    root.links().iter().find_map(|a| {
+        let class = a.attr("class").unwrap_or_default();
+        let raw = a.text();
+        // Every text in NEXT_TEXTS has a 页: most links are ruled out before squashing.
+        if !raw.contains('页') && !class.contains("Next") {
+            return None;
+        }
+        let text = squash(&raw);
         let says_next = NEXT_TEXTS.contains(&text.as_str())
             || (class.split_whitespace().any(|c| c == "Next") && text.len() <= 12);
         if !says_next {

@@ -153,7 +153,9 @@ fn from_page(
         .map(|s| squash(&s))
         .filter(|s| !s.is_empty())
         .or_else(|| origin(doc, &info));
-    let author = labelled_value(&AUTHOR, &info);
+    // "佚名" (anonymous) and CMS placeholders name nobody.
+    let author = labelled_value(&AUTHOR, &info)
+        .filter(|a| !["佚名", "未知", "不详", "admin", "管理员"].contains(&a.as_str()));
     let (content_html, text) = body::clean(&body_node, page.url);
     if page_title.contains("系统提示")
         || (text.is_empty() && attachments.is_empty() && !content_html.contains("<img"))
@@ -362,13 +364,43 @@ fn origin(doc: &Document, info: &str) -> Option<String> {
     })
 }
 
+/// Labels that may follow a value with no space between (`<span>来源：区农业农村局</span><span>作者：</span>`
+/// reads as `来源：区农业农村局作者：`).
+const NEXT_LABELS: [&str; 16] = [
+    "责任编辑",
+    "作者",
+    "撰稿",
+    "编辑",
+    "审核",
+    "摄影",
+    "点击",
+    "浏览",
+    "阅读",
+    "访问",
+    "发布时间",
+    "发布日期",
+    "时间",
+    "日期",
+    "来源",
+    "字号",
+];
+
 /// The value after a label (`来源：城中在线`), unless the label is empty and what follows is the
-/// next label (`作者：  点击数：`).
+/// next label (`作者：  点击数：`). A next label glued to the value is cut off.
 fn labelled_value(label: &Regex, text: &str) -> Option<String> {
     let caps = label.captures(text)?;
     let value = caps.get(1)?;
-    let next_is_label = text[value.end()..].trim_start().starts_with([':', '：']);
-    (!next_is_label).then(|| value.as_str().to_string())
+    if text[value.end()..].trim_start().starts_with([':', '：']) {
+        // The capture ran into the next label: keep what comes before it, if anything.
+        let v = value.as_str();
+        let cut = NEXT_LABELS
+            .iter()
+            .filter_map(|l| v.rfind(l).filter(|&at| at > 0 && at + l.len() == v.len()))
+            .min()?;
+        let kept = v[..cut].trim();
+        return (kept.chars().count() >= 2).then(|| kept.to_string());
+    }
+    Some(value.as_str().to_string())
 }
 
 /// The first `max` characters of `s` on one line (for terminal output).

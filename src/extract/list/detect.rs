@@ -151,6 +151,9 @@ pub(super) fn detect_with<N: Node>(root: &N, ctx: &Ctx, skip: bool) -> Vec<ListI
     let Some(best) = best else {
         return Vec::new();
     };
+    if let Some(with_strays) = with_strays(&best, ctx) {
+        return with_strays;
+    }
     let members = members_of(&best);
     let same = members.len() == best.read.len()
         && members.iter().zip(&best.read).all(|(m, (r, _))| m.same(r));
@@ -161,6 +164,33 @@ pub(super) fn detect_with<N: Node>(root: &N, ctx: &Ctx, skip: bool) -> Vec<ListI
         .iter()
         .filter_map(|m| item_of(m, ctx, true))
         .collect()
+}
+
+/// The winning list read again in page order with its strays, when it has any: siblings of the
+/// same tag whose class sets them apart (`<li class="top">` for a pinned item, `first`, `hot`…)
+/// and that hold a dated article link. Undated strays (a "更多" row, a heading) stay out.
+fn with_strays<N: Node>(best: &Candidate<N>, ctx: &Ctx) -> Option<Vec<ListItem>> {
+    let tag = best.signature.split('.').next().unwrap_or_default();
+    let children = best.parent.element_children();
+    let has_stray = children
+        .iter()
+        .any(|c| c.tag().as_deref() == Some(tag) && signature(c) != best.signature);
+    if !has_stray {
+        return None;
+    }
+    let mut out = Vec::new();
+    for child in children {
+        if child.tag().as_deref() != Some(tag) {
+            continue;
+        }
+        let own = signature(&child) == best.signature;
+        match item_of(&child, ctx, true) {
+            Some(item) if own || item.date.is_some() => out.push(item),
+            _ => {}
+        }
+    }
+    let strays = out.len() > best.read.iter().filter(|(_, i)| i.is_some()).count();
+    strays.then_some(out)
 }
 
 fn candidate<N: Node>(g: &Group<N>, ctx: &Ctx) -> Option<Candidate<N>> {

@@ -116,12 +116,55 @@ fn title_of(node: &impl Node, squashed: String) -> (String, bool) {
             text = squash(&text.replace(&child_text, ""));
         }
     }
-    let attr = node.attr("title").map(|t| squash(&t)).unwrap_or_default();
+    let attr = node
+        .attr("title")
+        .map(|t| tooltip_title(&t, &text))
+        .unwrap_or_default();
     let cut_text = looks_cut(&text);
     if !attr.is_empty() && (cut_text || chars(&attr) >= chars(&text)) {
         return (attr, false);
     }
     (text.clone(), cut_text)
+}
+
+/// Labels some CMSes (PowerEasy, old ASP sites) put before the title in a multi-line tooltip:
+/// `文章标题：…&#10;作者：…&#10;更新时间：…&#10;点击数：…`.
+const TITLE_LABELS: [&str; 6] = [
+    "文章标题：",
+    "文章标题:",
+    "新闻标题：",
+    "新闻标题:",
+    "标题：",
+    "标题:",
+];
+
+/// The title in a `title` attribute: the whole attribute, or — when it is a multi-line tooltip —
+/// the line that carries the title (labelled, or the one the link's own text starts), label off.
+fn tooltip_title(raw: &str, text: &str) -> String {
+    let lines: Vec<&str> = raw
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let unlabel = |l: &str| -> Option<String> {
+        TITLE_LABELS
+            .iter()
+            .find_map(|p| l.strip_prefix(p))
+            .map(squash)
+    };
+    if let Some(labelled) = lines.iter().find_map(|l| unlabel(l)) {
+        return labelled;
+    }
+    if lines.len() > 1 {
+        let start: String = text.chars().take(4).collect();
+        if let Some(line) = lines
+            .iter()
+            .find(|l| !start.is_empty() && l.starts_with(&start))
+        {
+            return squash(line);
+        }
+    }
+    squash(raw)
 }
 
 /// The date printed in the item: in an element named for it; else outside the title; else inside

@@ -88,7 +88,11 @@ enum Digest {
 fn main() -> ExitCode {
     let args = Args::parse();
     portalfeed::cli::logging::init();
+    // Blocking threads (SQLite, extraction) end 2 s after their last job, so an idle daemon does
+    // not keep the threads — and their malloc arenas — of its last busy poll; at most 16 exist.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_keep_alive(std::time::Duration::from_secs(2))
+        .max_blocking_threads(16)
         .enable_all()
         .build()
     {

@@ -243,30 +243,38 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = Utc::now().timestamp();
-        tx.execute(
-            "INSERT INTO outbox (subscriber_id, created, recipient, message_id, message, items, status, next_attempt)
-             VALUES (?1, ?2, ?3, '', x'', ?4, 'queued', ?2)",
-            params![subscriber_id, now, recipient, item_ids.len() as i64],
-        )?;
-        let id = tx.last_insert_rowid();
-        for item in item_ids {
-            let taken = tx.execute(
+        // The id the row will have, known before the message is built (it names the Message-ID),
+        // so that the message is written once, with its row. The IMMEDIATE transaction holds the
+        // write lock, so no other writer can take it meanwhile.
+        let id: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox")?
+            .query_row([], |r| r.get(0))?;
+        {
+            let mut take = tx.prepare_cached(
                 "INSERT OR IGNORE INTO digest_items (subscriber_id, item_id, outbox_id) VALUES (?1, ?2, ?3)",
-                params![subscriber_id, item, id],
             )?;
-            if taken == 0 {
-                return Ok(None);
+            for item in item_ids {
+                if take.execute(params![subscriber_id, item, id])? == 0 {
+                    return Ok(None);
+                }
             }
         }
         let (message_id, message) = compose(id);
-        tx.execute(
-            "UPDATE outbox SET message_id = ?2, message = ?3 WHERE id = ?1",
-            params![id, message_id, message],
-        )?;
-        tx.execute(
-            "UPDATE subscribers SET last_run = ?2 WHERE id = ?1",
-            params![subscriber_id, now],
-        )?;
+        tx.prepare_cached(
+            "INSERT INTO outbox (id, subscriber_id, created, recipient, message_id, message, items, status, next_attempt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?3)",
+        )?
+        .execute(params![
+            id,
+            subscriber_id,
+            now,
+            recipient,
+            message_id,
+            message,
+            item_ids.len() as i64
+        ])?;
+        tx.prepare_cached("UPDATE subscribers SET last_run = ?2 WHERE id = ?1")?
+            .execute(params![subscriber_id, now])?;
         tx.commit()?;
         Ok(Some(id))
     }

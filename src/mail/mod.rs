@@ -14,14 +14,16 @@ pub mod optin;
 pub mod send;
 pub mod token;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
+use tokio::task::JoinSet;
 
 use crate::config::{Config, Email};
-use crate::store::{Store, StoreError, Subscriber};
+use crate::store::{Delivery, Outgoing, Store, StoreError, Subscriber};
 use compose::Digest;
 use send::Mailer;
 
@@ -168,40 +170,102 @@ pub async fn send_digests(
     Ok(report)
 }
 
+/// Queued messages read from the outbox at a time.
+const PAGE: u32 = 64;
+/// Delivery outcomes recorded per transaction.
+const RECORD_EVERY: usize = 64;
+
+/// Sends what is queued and due, [`Mailer::concurrency`] messages at a time, reading the outbox a
+/// page at a time (so memory does not grow with the queue) and recording outcomes in batches of
+/// [`RECORD_EVERY`], each batch in one transaction. A message is only ever sent from its outbox
+/// row's bytes, so a crash after sending and before recording sends the very same message again on
+/// the next run (at most one batch of them).
 async fn deliver(
     email: &Email,
     store: &Store,
     all: bool,
     report: &mut Report,
 ) -> Result<(), MailError> {
-    let queue = store.due_outbox(Utc::now(), all)?;
-    if queue.is_empty() {
+    let now = Utc::now();
+    let mut page = store.due_outbox_after(now, all, 0, PAGE)?;
+    if page.is_empty() {
         return Ok(());
     }
-    let mailer = Mailer::new(email).map_err(MailError::Transport)?;
-    for out in queue {
-        match mailer
-            .send(&email.from.email, &out.recipient, &out.message)
-            .await
-        {
-            Ok(()) => {
-                store.outbox_sent(out.id)?;
-                report.sent += 1;
+    let mailer = Arc::new(Mailer::new(email).map_err(MailError::Transport)?);
+    let from = Arc::new(email.from.email.clone());
+    let limit = mailer.concurrency();
+    let mut queue: VecDeque<Outgoing> = VecDeque::new();
+    let mut last = 0;
+    let mut in_flight = JoinSet::new();
+    let mut done: Vec<(i64, Delivery)> = Vec::with_capacity(RECORD_EVERY);
+    loop {
+        if queue.is_empty() && !page.is_empty() {
+            last = page.last().map_or(last, |o| o.id);
+            queue.extend(page.drain(..));
+        }
+        while in_flight.len() < limit {
+            let Some(out) = queue.pop_front() else { break };
+            let (mailer, from) = (Arc::clone(&mailer), Arc::clone(&from));
+            in_flight.spawn(async move {
+                let result = mailer.send(&from, &out.recipient, &out.message).await;
+                (out.id, out.recipient, out.attempts, result)
+            });
+        }
+        // Read the next page while this one is being sent.
+        if queue.is_empty() && page.is_empty() && last > 0 {
+            page = store.due_outbox_after(now, all, last, PAGE)?;
+            if page.is_empty() {
+                last = 0;
             }
-            Err(f) if f.permanent => {
-                tracing::warn!(to = %out.recipient, error = %f.message, "digest refused for good");
-                store.outbox_failed(out.id, &f.message)?;
-                report.failed += 1;
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let (id, recipient, attempts, result) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                // Keep what is known; the rest stays queued for the next run.
+                store.outbox_record(&done)?;
+                return Err(MailError::Transport(format!("send task: {e}")));
             }
-            Err(f) => {
-                let wait = Duration::from_secs(60u64.saturating_mul(1 << out.attempts.min(16)))
-                    .min(MAX_BACKOFF);
-                let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                tracing::warn!(to = %out.recipient, error = %f.message, retry_at = %next, "digest not delivered; queued");
-                store.outbox_retry(out.id, &f.message, next)?;
-                report.retrying += 1;
+        };
+        done.push((id, outcome(&recipient, attempts, result, report)));
+        if done.len() >= RECORD_EVERY {
+            store.outbox_record(&done)?;
+            done.clear();
+        }
+    }
+    store.outbox_record(&done)?;
+    Ok(())
+}
+
+/// What to record for one attempt, counted in `report`.
+fn outcome(
+    recipient: &str,
+    attempts: u32,
+    result: Result<(), send::SendFailure>,
+    report: &mut Report,
+) -> Delivery {
+    match result {
+        Ok(()) => {
+            report.sent += 1;
+            Delivery::Sent
+        }
+        Err(f) if f.permanent => {
+            tracing::warn!(to = %recipient, error = %f.message, "digest refused for good");
+            report.failed += 1;
+            Delivery::Failed { error: f.message }
+        }
+        Err(f) => {
+            let wait =
+                Duration::from_secs(60u64.saturating_mul(1 << attempts.min(16))).min(MAX_BACKOFF);
+            let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+            tracing::warn!(to = %recipient, error = %f.message, retry_at = %next, "digest not delivered; queued");
+            report.retrying += 1;
+            Delivery::Retry {
+                error: f.message,
+                next,
             }
         }
     }
-    Ok(())
 }

@@ -35,7 +35,7 @@ pub use items::{
 };
 pub use signup::Request;
 pub use state::{PollLogEntry, RobotsEntry, Validators};
-pub use subscribers::{Outgoing, SUSPEND_AFTER, Subscriber};
+pub use subscribers::{Delivery, Outgoing, SUSPEND_AFTER, Subscriber};
 
 /// How often a failed article page is tried before the item keeps only what its list gave.
 pub const MAX_ARTICLE_ATTEMPTS: u32 = 3;

@@ -32,6 +32,18 @@ pub struct Subscriber {
     pub last_sent: Option<DateTime<Utc>>,
 }
 
+/// What became of one delivery attempt, for [`Store::outbox_record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Handed over: the row becomes `sent`.
+    Sent,
+    /// A transient failure: stays queued until `next`.
+    Retry { error: String, next: DateTime<Utc> },
+    /// Refused for good: the row becomes `failed`, and [`SUSPEND_AFTER`] in a row suspend the
+    /// subscriber.
+    Failed { error: String },
+}
+
 /// A queued message.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -231,42 +243,63 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = Utc::now().timestamp();
-        tx.execute(
-            "INSERT INTO outbox (subscriber_id, created, recipient, message_id, message, items, status, next_attempt)
-             VALUES (?1, ?2, ?3, '', x'', ?4, 'queued', ?2)",
-            params![subscriber_id, now, recipient, item_ids.len() as i64],
-        )?;
-        let id = tx.last_insert_rowid();
-        for item in item_ids {
-            let taken = tx.execute(
+        // The id the row will have, known before the message is built (it names the Message-ID),
+        // so that the message is written once, with its row. The IMMEDIATE transaction holds the
+        // write lock, so no other writer can take it meanwhile.
+        let id: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox")?
+            .query_row([], |r| r.get(0))?;
+        {
+            let mut take = tx.prepare_cached(
                 "INSERT OR IGNORE INTO digest_items (subscriber_id, item_id, outbox_id) VALUES (?1, ?2, ?3)",
-                params![subscriber_id, item, id],
             )?;
-            if taken == 0 {
-                return Ok(None);
+            for item in item_ids {
+                if take.execute(params![subscriber_id, item, id])? == 0 {
+                    return Ok(None);
+                }
             }
         }
         let (message_id, message) = compose(id);
-        tx.execute(
-            "UPDATE outbox SET message_id = ?2, message = ?3 WHERE id = ?1",
-            params![id, message_id, message],
-        )?;
-        tx.execute(
-            "UPDATE subscribers SET last_run = ?2 WHERE id = ?1",
-            params![subscriber_id, now],
-        )?;
+        tx.prepare_cached(
+            "INSERT INTO outbox (id, subscriber_id, created, recipient, message_id, message, items, status, next_attempt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?3)",
+        )?
+        .execute(params![
+            id,
+            subscriber_id,
+            now,
+            recipient,
+            message_id,
+            message,
+            item_ids.len() as i64
+        ])?;
+        tx.prepare_cached("UPDATE subscribers SET last_run = ?2 WHERE id = ?1")?
+            .execute(params![subscriber_id, now])?;
         tx.commit()?;
         Ok(Some(id))
     }
 
     /// Queued messages due now (all of them with `all`), oldest first.
     pub fn due_outbox(&self, now: DateTime<Utc>, all: bool) -> Result<Vec<Outgoing>> {
+        self.due_outbox_after(now, all, 0, u32::MAX)
+    }
+
+    /// Like [`Store::due_outbox`], but only rows with an id above `after`, at most `limit`: a
+    /// sender walks the queue page by page (keyed by id, so a row put back for a retry is not met
+    /// again in the same run) without holding every message in memory.
+    pub fn due_outbox_after(
+        &self,
+        now: DateTime<Utc>,
+        all: bool,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Outgoing>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, subscriber_id, recipient, message_id, message, attempts FROM outbox
-             WHERE status = 'queued' AND (?2 OR next_attempt <= ?1) ORDER BY id",
+             WHERE status = 'queued' AND (?2 OR next_attempt <= ?1) AND id > ?3 ORDER BY id LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![now.timestamp(), all], |r| {
+        let rows = stmt.query_map(params![now.timestamp(), all, after, limit], |r| {
             Ok(Outgoing {
                 id: r.get(0)?,
                 subscriber_id: r.get(1)?,
@@ -281,34 +314,64 @@ impl Store {
 
     /// The message went out.
     pub fn outbox_sent(&self, id: i64) -> Result<()> {
-        let conn = self.conn()?;
-        let now = Utc::now().timestamp();
-        conn.execute("UPDATE outbox SET status = 'sent', sent = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1", params![id, now])?;
-        conn.execute("UPDATE subscribers SET failures = 0 WHERE id = (SELECT subscriber_id FROM outbox WHERE id = ?1)", [id])?;
-        Ok(())
+        self.outbox_record(&[(id, Delivery::Sent)])
     }
 
     /// A transient failure: try again at `next`.
     pub fn outbox_retry(&self, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
-        self.conn()?.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt = ?3 WHERE id = ?1",
-            params![id, error, next.timestamp()],
-        )?;
-        Ok(())
+        self.outbox_record(&[(
+            id,
+            Delivery::Retry {
+                error: error.to_string(),
+                next,
+            },
+        )])
     }
 
     /// A permanent failure: the message is given up, and after [`SUSPEND_AFTER`] in a row the
     /// subscriber is suspended.
     pub fn outbox_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.outbox_record(&[(
+            id,
+            Delivery::Failed {
+                error: error.to_string(),
+            },
+        )])
+    }
+
+    /// Records what became of several messages, in order, in one transaction (one commit for a
+    /// whole batch of deliveries instead of one or two per message).
+    pub fn outbox_record(&self, outcomes: &[(i64, Delivery)]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        tx.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1", params![id, error])?;
-        tx.execute(
-            "UPDATE subscribers SET failures = failures + 1,
-                    status = CASE WHEN failures + 1 >= ?2 THEN 'suspended' ELSE status END
-             WHERE id = (SELECT subscriber_id FROM outbox WHERE id = ?1)",
-            params![id, SUSPEND_AFTER],
-        )?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = Utc::now().timestamp();
+        for (id, outcome) in outcomes {
+            match outcome {
+                Delivery::Sent => {
+                    tx.prepare_cached("UPDATE outbox SET status = 'sent', sent = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1")?
+                        .execute(params![id, now])?;
+                    tx.prepare_cached("UPDATE subscribers SET failures = 0 WHERE id = (SELECT subscriber_id FROM outbox WHERE id = ?1) AND failures <> 0")?
+                        .execute([id])?;
+                }
+                Delivery::Retry { error, next } => {
+                    tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt = ?3 WHERE id = ?1")?
+                        .execute(params![id, error, next.timestamp()])?;
+                }
+                Delivery::Failed { error } => {
+                    tx.prepare_cached("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1")?
+                        .execute(params![id, error])?;
+                    tx.prepare_cached(
+                        "UPDATE subscribers SET failures = failures + 1,
+                                status = CASE WHEN failures + 1 >= ?2 THEN 'suspended' ELSE status END
+                         WHERE id = (SELECT subscriber_id FROM outbox WHERE id = ?1)",
+                    )?
+                    .execute(params![id, SUSPEND_AFTER])?;
+                }
+            }
+        }
         tx.commit()?;
         Ok(())
     }

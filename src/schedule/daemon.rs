@@ -13,7 +13,7 @@
 //!   poll stores everything in one transaction at its end, so a dropped one stored nothing.
 //!
 //! Feeds see new items at once: the web cache is invalidated after every poll (the cache's own
-//! `data_version` watch only notices other processes' writes).
+//! `data_version` check only notices other processes' writes).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -222,6 +222,7 @@ impl Daemon {
             tracing::info!(source = %id, failures = slot.failures, next_poll = %slot.due, "backing off");
         }
         self.state.cache.invalidate();
+        self.state.busy.notify_one();
         if self.events.send(event).await.is_err() {
             tracing::debug!("mail side gone; poll outcome not announced");
         }

@@ -1,14 +1,16 @@
 //! Rendered feeds kept in memory while the database is unchanged.
 //!
-//! A watcher asks SQLite's `PRAGMA data_version` every half second (microseconds of work); when
-//! another process — a `portalfeed poll` — has committed, the generation moves on and the cache is
-//! emptied, so new items show within a second while unchanged feeds are served without touching
-//! the database. Bounded: past [`MAX_ENTRIES`] renderings the cache is emptied.
+//! Before a cached rendering is served, [`Cache::refresh`] asks SQLite's `PRAGMA data_version`
+//! (microseconds of work) at most every [`CHECK_EVERY`]; when another process — a `portalfeed
+//! poll` — has committed, the generation moves on and the cache is emptied, so new items show at
+//! the next request while unchanged feeds are served without reading any items. Nothing runs
+//! between requests: an idle server does not wake. Bounded: past [`MAX_ENTRIES`] renderings the
+//! cache is emptied.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
@@ -17,7 +19,8 @@ use sha2::{Digest, Sha256};
 use crate::store::Store;
 
 const MAX_ENTRIES: usize = 256;
-const WATCH_EVERY: Duration = Duration::from_millis(500);
+/// The longest a rendering is served without asking whether the database changed.
+pub const CHECK_EVERY: Duration = Duration::from_millis(500);
 
 /// One rendered representation.
 #[derive(Debug)]
@@ -72,6 +75,8 @@ impl Rendered {
 pub struct Cache {
     generation: AtomicU64,
     entries: RwLock<HashMap<String, (u64, Arc<Rendered>)>>,
+    /// When `data_version` was last read, and what it was.
+    checked: tokio::sync::Mutex<Option<(Instant, i64)>>,
 }
 
 impl Cache {
@@ -111,34 +116,25 @@ impl Cache {
         }
     }
 
-    /// Watches the database until `stop` resolves, invalidating on every change.
-    pub async fn watch(
-        self: Arc<Self>,
-        store: Arc<Store>,
-        stop: impl std::future::Future<Output = ()>,
-    ) {
-        tokio::pin!(stop);
-        let mut last = None;
-        let mut tick = tokio::time::interval(WATCH_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = tick.tick() => {}
-            }
-            let store = Arc::clone(&store);
-            let version = tokio::task::spawn_blocking(move || store.data_version()).await;
-            match version {
-                Ok(Ok(v)) => {
-                    if last.is_some_and(|l| l != v) {
-                        tracing::debug!(data_version = v, "database changed; feed cache emptied");
-                        self.invalidate();
-                    }
-                    last = Some(v);
+    /// Empties the cache if another connection committed since the last look, looking at most
+    /// every [`CHECK_EVERY`] (concurrent requests share one look).
+    pub async fn refresh(&self, store: &Arc<Store>) {
+        let mut checked = self.checked.lock().await;
+        if checked.is_some_and(|(at, _)| at.elapsed() < CHECK_EVERY) {
+            return;
+        }
+        let reader = Arc::clone(store);
+        match tokio::task::spawn_blocking(move || reader.data_version()).await {
+            Ok(Ok(v)) => {
+                if checked.is_some_and(|(_, last)| last != v) {
+                    tracing::debug!(data_version = v, "database changed; feed cache emptied");
+                    self.invalidate();
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the database's data_version"),
-                Err(e) => tracing::warn!(error = %e, "data_version task failed"),
+                *checked = Some((Instant::now(), v));
             }
+            // Serving what is cached is better than failing; the next request looks again.
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot read the database's data_version"),
+            Err(e) => tracing::warn!(error = %e, "data_version task failed"),
         }
     }
 }

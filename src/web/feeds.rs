@@ -104,6 +104,7 @@ pub async fn feed(
         );
     }
     let key = format!("{file}?limit={limit}&q={}", query.as_deref().unwrap_or(""));
+    state.cache.refresh(&state.store).await;
     let rendered = match state.cache.get(&key) {
         Some(r) => r,
         None => {

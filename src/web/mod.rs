@@ -53,6 +53,9 @@ pub struct AppState {
     pub next_polls: RwLock<HashMap<String, chrono::DateTime<chrono::Utc>>>,
     /// Form submissions per client address.
     pub limiter: guard::Limiter,
+    /// Told after each burst of work (a poll, a digest run): the daemon hands memory back once it
+    /// has been quiet a while (`schedule::quiet`).
+    pub busy: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             metrics: Arc::default(),
             next_polls: RwLock::default(),
             limiter: guard::Limiter::default(),
+            busy: Arc::default(),
         })
     }
 
@@ -139,24 +143,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
 }
 
-/// Serves feeds on `listener` until `shutdown` resolves; watches the database for changes made by
-/// other processes meanwhile.
+/// Serves feeds on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(Arc::clone(&state.cache).watch(
-        Arc::clone(&state.store),
-        async move {
-            let mut rx = stop_rx;
-            let _ = rx.wait_for(|stop| *stop).await;
-        },
-    ));
     server::run(listener, router(state), shutdown).await;
-    let _ = stop_tx.send(true);
-    let _ = watcher.await;
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {

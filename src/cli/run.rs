@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{load, open_store};
 use crate::config::Config;
-use crate::schedule::{daemon::Daemon, housekeeping, mailing};
+use crate::schedule::{daemon::Daemon, housekeeping, mailing, quiet};
 use crate::web::AppState;
 
 /// `portalfeed run`.
@@ -74,11 +74,17 @@ pub async fn run(path: &Path) -> ExitCode {
     let mail = tokio::spawn(mailing::run(Arc::clone(&state), events_rx, stop_rx.clone()));
     let watchdog = tokio::spawn(watchdog(Arc::clone(&state)));
     let chores = tokio::spawn(housekeeping::run(Arc::clone(&state.store), stop_rx.clone()));
+    let quiet = tokio::spawn(quiet::run(
+        Arc::clone(&state.store),
+        Arc::clone(&state.busy),
+        stop_rx.clone(),
+    ));
     tracing::info!(listen = %config.service.listen, sources = config.sources.len(), "running");
     notify(&[NotifyState::Ready, NotifyState::Status("polling")]);
     daemon.run(reload_rx, stop_rx).await;
     watchdog.abort();
     chores.abort();
+    quiet.abort();
     if tokio::time::timeout(Duration::from_secs(2), mail)
         .await
         .is_err()

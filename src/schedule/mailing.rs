@@ -76,7 +76,9 @@ async fn digests(state: &Arc<AppState>) {
     if config.email.is_none() {
         return;
     }
-    match crate::mail::send_digests(&config, Arc::clone(&state.store), false, false).await {
+    let sent = crate::mail::send_digests(&config, Arc::clone(&state.store), false, false).await;
+    state.busy.notify_one();
+    match sent {
         Ok(r) => {
             let m = &state.metrics;
             m.mailed("digest", "sent", r.sent as u64);

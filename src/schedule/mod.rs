@@ -11,5 +11,6 @@ pub mod housekeeping;
 pub mod mailing;
 pub mod poll;
 mod preview;
+pub mod quiet;
 
 pub use preview::Preview;

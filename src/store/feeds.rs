@@ -21,6 +21,13 @@ impl Store {
             .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
+    /// Frees this connection's page cache and whatever other memory SQLite can give up (`PRAGMA
+    /// shrink_memory`); it is read back from the file, or the OS's cache, on demand.
+    pub fn shrink_memory(&self) -> Result<()> {
+        self.conn()?.execute_batch("PRAGMA shrink_memory")?;
+        Ok(())
+    }
+
     /// Items of one source (or of every source), newest first, at most `limit`, optionally only
     /// those whose title or body contains `query`.
     pub fn feed_items(

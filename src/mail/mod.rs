@@ -7,6 +7,7 @@
 //! Delivery: a transient failure (refused, timeout, 4xx) stays queued with exponential backoff; a
 //! permanent one (5xx) is recorded and, after a few in a row, suspends the subscriber.
 
+pub mod address;
 pub mod alert;
 pub mod compose;
 pub mod message;

@@ -216,7 +216,7 @@ fn validate(config: &Config, form: &Form) -> Result<Choices, String> {
     if raw.chars().count() > 254 {
         return Err("电子邮箱过长（最多 254 个字符）。".into());
     }
-    let email = crate::cli::mail::parse_address(raw)
+    let email = crate::mail::address::parse_address(raw)
         .map_err(|_| format!("“{raw}”不是有效的电子邮箱地址，请检查后重新填写。"))?;
     if form.sources.is_empty() {
         return Err("请至少选择一个栏目。".into());

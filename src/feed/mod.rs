@@ -10,7 +10,7 @@ mod atom;
 mod json;
 mod opml;
 mod rss;
-mod xml;
+pub(crate) mod xml;
 
 use chrono::{DateTime, Utc};
 

@@ -20,6 +20,7 @@ use sha2::Sha256;
 
 use super::send::Mailer;
 use crate::config::Config;
+use crate::feed::xml::escape;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -213,13 +214,6 @@ pub fn schedule_name(schedule: &str) -> &'static str {
         "immediate" => "即时",
         _ => "每日",
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use crate::feed::xml::escape;
 use crate::mail::token;
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -49,7 +50,7 @@ pub async fn confirm(State(state): State<Arc<AppState>>, Path(tok): Path<String>
     }
     let body = format!(
         "<p>点击下面的按钮即可退订邮件摘要。退订后不会再收到邮件。</p>\n<form method=\"post\" action=\"/unsubscribe/{}\">\n<button type=\"submit\" style=\"font-size:16px;padding:8px 20px\">确认退订</button>\n</form>",
-        html_escape(&tok)
+        escape(&tok)
     );
     page(StatusCode::OK, "退订邮件摘要", &body)
 }
@@ -80,11 +81,4 @@ pub async fn unsubscribe(State(state): State<Arc<AppState>>, Path(tok): Path<Str
             "<p>服务暂时不可用，请稍后再试。</p>",
         ),
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

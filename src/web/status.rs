@@ -20,6 +20,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use subtle::ConstantTimeEq;
 
 use super::AppState;
 use crate::store::{OutboxCounts, SourceHealth};
@@ -260,7 +261,7 @@ fn deny(state: &AppState, peer: Peer, q: &Params, headers: &HeaderMap) -> Option
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim);
             let given = bearer.or(q.get("token").map(String::as_str));
-            if given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+            if given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(expected.as_bytes()))) {
                 None
             } else {
                 Some(
@@ -286,10 +287,6 @@ fn deny(state: &AppState, peer: Peer, q: &Params, headers: &HeaderMap) -> Option
             })
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {

@@ -6,7 +6,14 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6),
+    ])
 }
 
 const V1: &str = r#"
@@ -153,4 +160,11 @@ CREATE TABLE confirmations (
     email     TEXT PRIMARY KEY COLLATE NOCASE,
     last_sent INTEGER NOT NULL
 );
+"#;
+
+/// A subscriber's outbox rows by subscriber: their last delivery (`Store::subscriber_by_id`, on
+/// every manage page and digest) and the cascade when they are removed read these, and without an
+/// index each scanned the whole outbox, which grows by one row per digest sent.
+const V6: &str = r#"
+CREATE INDEX outbox_subscriber ON outbox(subscriber_id, status, sent);
 "#;

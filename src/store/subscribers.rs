@@ -6,7 +6,7 @@
 //! queued row that the next run sends, with the same Message-ID.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::items::{ITEM_COLUMNS, stored_item};
 use super::{Result, Store, StoredItem, to_time};
@@ -55,6 +55,12 @@ pub struct Outgoing {
     pub attempts: u32,
 }
 
+/// One subscriber and when they were last sent a digest (served by the `outbox_subscriber` index).
+pub(super) const SUBSCRIBER_BY_ID: &str =
+    "SELECT id, email, status, schedule, created, since, last_run, failures,
+            (SELECT MAX(sent) FROM outbox o WHERE o.subscriber_id = s.id AND o.status = 'sent')
+     FROM subscribers s WHERE id = ?1";
+
 impl Store {
     /// Adds `email` with these choices, or updates an existing subscriber's choices (never a second
     /// row). Returns the subscriber and whether it is new. Someone who had left and comes back
@@ -68,45 +74,7 @@ impl Store {
     ) -> Result<(Subscriber, bool)> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = Utc::now().timestamp();
-        let existing: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, status FROM subscribers WHERE email = ?1",
-                [email],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let (id, created) = match existing {
-            Some((id, old_status)) => {
-                let restart = old_status != "active" && status == "active";
-                tx.execute(
-                    "UPDATE subscribers SET status = ?2, schedule = ?3, failures = 0,
-                            since = CASE WHEN ?4 THEN ?5 ELSE since END WHERE id = ?1",
-                    params![
-                        id,
-                        status,
-                        schedule,
-                        restart && old_status != "pending",
-                        now
-                    ],
-                )?;
-                (id, false)
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO subscribers (email, status, schedule, created, since) VALUES (?1, ?2, ?3, ?4, ?4)",
-                    params![email, status, schedule, now],
-                )?;
-                (tx.last_insert_rowid(), true)
-            }
-        };
-        tx.execute(
-            "DELETE FROM subscriber_sources WHERE subscriber_id = ?1",
-            [id],
-        )?;
-        for source in sources {
-            tx.execute("INSERT OR IGNORE INTO subscriber_sources (subscriber_id, source_id) VALUES (?1, ?2)", params![id, source])?;
-        }
+        let (id, created) = upsert(&tx, email, sources, schedule, status)?;
         tx.commit()?;
         drop(conn);
         let subscriber = self
@@ -148,26 +116,20 @@ impl Store {
     pub fn subscriber_by_id(&self, id: i64) -> Result<Option<Subscriber>> {
         let conn = self.conn()?;
         let row = conn
-            .query_row(
-                "SELECT id, email, status, schedule, created, since, last_run, failures,
-                        (SELECT MAX(sent) FROM outbox o WHERE o.subscriber_id = s.id AND o.status = 'sent')
-                 FROM subscribers s WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(Subscriber {
-                        id: r.get(0)?,
-                        email: r.get(1)?,
-                        status: r.get(2)?,
-                        schedule: r.get(3)?,
-                        sources: Vec::new(),
-                        created: to_time(r.get(4)?),
-                        since: to_time(r.get(5)?),
-                        last_run: r.get::<_, Option<i64>>(6)?.map(to_time),
-                        failures: r.get(7)?,
-                        last_sent: r.get::<_, Option<i64>>(8)?.map(to_time),
-                    })
-                },
-            )
+            .query_row(SUBSCRIBER_BY_ID, [id], |r| {
+                Ok(Subscriber {
+                    id: r.get(0)?,
+                    email: r.get(1)?,
+                    status: r.get(2)?,
+                    schedule: r.get(3)?,
+                    sources: Vec::new(),
+                    created: to_time(r.get(4)?),
+                    since: to_time(r.get(5)?),
+                    last_run: r.get::<_, Option<i64>>(6)?.map(to_time),
+                    failures: r.get(7)?,
+                    last_sent: r.get::<_, Option<i64>>(8)?.map(to_time),
+                })
+            })
             .optional()?;
         let Some(mut s) = row else { return Ok(None) };
         let mut stmt = conn.prepare_cached(
@@ -409,4 +371,65 @@ impl Store {
             })?,
         )
     }
+}
+
+/// The subscriber row of `email`: its status, or `None` when there is none.
+pub(super) fn status_of(tx: &Transaction<'_>, email: &str) -> Result<Option<(i64, String)>> {
+    Ok(tx
+        .query_row(
+            "SELECT id, status FROM subscribers WHERE email = ?1",
+            [email],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Writes `email` with this status and these choices, updating its row or adding one; returns the
+/// id and whether the row is new. Someone who had left (unsubscribed, suspended) and is now
+/// pending or active starts afresh: only items first seen from now on are theirs. A pending or
+/// active subscriber keeps its `since`.
+pub(super) fn upsert(
+    tx: &Transaction<'_>,
+    email: &str,
+    sources: &[String],
+    schedule: &str,
+    status: &str,
+) -> Result<(i64, bool)> {
+    let now = Utc::now().timestamp();
+    let (id, created) = match status_of(tx, email)? {
+        Some((id, old)) => {
+            let afresh = !matches!(old.as_str(), "active" | "pending")
+                && matches!(status, "active" | "pending");
+            tx.execute(
+                "UPDATE subscribers SET status = ?2, schedule = ?3, failures = 0,
+                        since = CASE WHEN ?4 THEN ?5 ELSE since END WHERE id = ?1",
+                params![id, status, schedule, afresh, now],
+            )?;
+            (id, false)
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO subscribers (email, status, schedule, created, since) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![email, status, schedule, now],
+            )?;
+            (tx.last_insert_rowid(), true)
+        }
+    };
+    set_sources(tx, id, sources)?;
+    Ok((id, created))
+}
+
+/// Replaces the subscriber's sources.
+pub(super) fn set_sources(tx: &Transaction<'_>, id: i64, sources: &[String]) -> Result<()> {
+    tx.execute(
+        "DELETE FROM subscriber_sources WHERE subscriber_id = ?1",
+        [id],
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO subscriber_sources (subscriber_id, source_id) VALUES (?1, ?2)",
+    )?;
+    for source in sources {
+        insert.execute(params![id, source])?;
+    }
+    Ok(())
 }

@@ -251,3 +251,29 @@ fn reopening_keeps_data_and_schema() {
     let s = Store::open(&path).unwrap();
     assert_eq!(s.item_count().unwrap(), 1);
 }
+
+#[test]
+fn a_subscribers_last_delivery_is_read_through_an_index_not_a_scan_of_the_outbox() {
+    let (_dir, store) = temp();
+    let conn = store.conn().unwrap();
+    let mut stmt = conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            subscribers::SUBSCRIBER_BY_ID
+        ))
+        .unwrap();
+    let plan: Vec<String> = stmt
+        .query_map([1], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("outbox") && step.contains("INDEX outbox_subscriber")),
+        "{plan:#?}"
+    );
+    assert!(
+        !plan.iter().any(|step| step.starts_with("SCAN o")),
+        "{plan:#?}"
+    );
+}

@@ -7,8 +7,9 @@
 //! confirmation mail itself is throttled per address.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{TransactionBehavior, params};
 
+use super::subscribers::{set_sources, status_of, upsert};
 use super::{Result, Store};
 
 /// What a form request found.
@@ -30,34 +31,10 @@ impl Store {
     ) -> Result<Request> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = Utc::now().timestamp();
-        let existing: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, status FROM subscribers WHERE email = ?1",
-                [email],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let id = match existing {
-            Some((_, status)) if status == "active" => return Ok(Request::Active),
-            Some((id, status)) => {
-                let fresh = status != "pending";
-                tx.execute(
-                    "UPDATE subscribers SET status = 'pending', schedule = ?2, failures = 0,
-                            since = CASE WHEN ?3 THEN ?4 ELSE since END WHERE id = ?1",
-                    params![id, schedule, fresh, now],
-                )?;
-                id
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO subscribers (email, status, schedule, created, since) VALUES (?1, 'pending', ?2, ?3, ?3)",
-                    params![email, schedule, now],
-                )?;
-                tx.last_insert_rowid()
-            }
-        };
-        set_sources(&tx, id, sources)?;
+        if status_of(&tx, email)?.is_some_and(|(_, status)| status == "active") {
+            return Ok(Request::Active);
+        }
+        upsert(&tx, email, sources, schedule, "pending")?;
         tx.commit()?;
         Ok(Request::Pending)
     }
@@ -73,33 +50,7 @@ impl Store {
     ) -> Result<i64> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = Utc::now().timestamp();
-        let existing: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, status FROM subscribers WHERE email = ?1",
-                [email],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let id = match existing {
-            Some((id, status)) => {
-                let fresh = status != "active" && status != "pending";
-                tx.execute(
-                    "UPDATE subscribers SET status = 'active', schedule = ?2, failures = 0,
-                            since = CASE WHEN ?3 THEN ?4 ELSE since END WHERE id = ?1",
-                    params![id, schedule, fresh, now],
-                )?;
-                id
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO subscribers (email, status, schedule, created, since) VALUES (?1, 'active', ?2, ?3, ?3)",
-                    params![email, schedule, now],
-                )?;
-                tx.last_insert_rowid()
-            }
-        };
-        set_sources(&tx, id, sources)?;
+        let (id, _) = upsert(&tx, email, sources, schedule, "active")?;
         tx.commit()?;
         Ok(id)
     }
@@ -143,20 +94,6 @@ impl Store {
             .execute("DELETE FROM confirmations WHERE email = ?1", [email])?;
         Ok(())
     }
-}
-
-fn set_sources(tx: &rusqlite::Transaction<'_>, id: i64, sources: &[String]) -> Result<()> {
-    tx.execute(
-        "DELETE FROM subscriber_sources WHERE subscriber_id = ?1",
-        [id],
-    )?;
-    for source in sources {
-        tx.execute(
-            "INSERT OR IGNORE INTO subscriber_sources (subscriber_id, source_id) VALUES (?1, ?2)",
-            params![id, source],
-        )?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

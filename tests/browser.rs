@@ -11,9 +11,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::daemon::{DaemonSetup, Running, free_port};
-use common::smtp::SmtpServer;
-use common::{Site, source};
+use common::daemon::free_port;
+use common::public::public;
 use fantoccini::{Client, ClientBuilder, Locator};
 use mail_parser::MessageParser;
 
@@ -86,52 +85,6 @@ async fn shot(c: &Client, name: &str) {
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
-}
-
-struct Public {
-    _site: Site,
-    smtp: SmtpServer,
-    setup: DaemonSetup,
-    server: Running,
-}
-
-async fn public() -> Public {
-    let site = Site::start("vsb").await;
-    let smtp = SmtpServer::start().await;
-    let sources = format!(
-        "{}{}",
-        source(
-            "headlines",
-            &site.url("/xwzx/ttxw.htm"),
-            "title = \"头条新闻\"\nfetch_articles = false"
-        ),
-        source(
-            "leadership",
-            &site.url("/zqzf/ldhd/1.htm"),
-            "title = \"领导活动\"\nfetch_articles = false"
-        ),
-    );
-    let email = format!(
-        "[email]\nsmtp_url = \"{}\"\nfrom = \"城中区政务信息订阅 <subscribe@example.gov.cn>\"\nsecret = \"test-secret-0123456789\"\n",
-        smtp.url()
-    );
-    let setup = DaemonSetup::new(
-        "title = \"西宁市城中区人民政府信息订阅\"",
-        &format!("{sources}{email}"),
-    );
-    let out = common::run_binary(&setup.config_path, &["poll"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let server = setup.start_serve().await;
-    Public {
-        _site: site,
-        smtp,
-        setup,
-        server,
-    }
 }
 
 async fn fill_and_submit(c: &Client, email: &str, untick: &[&str], schedule: &str) {

@@ -5,6 +5,7 @@
 
 pub mod daemon;
 pub mod html;
+pub mod public;
 pub mod server;
 pub mod smtp;
 

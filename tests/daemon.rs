@@ -82,6 +82,10 @@ fn baseline_done(s: &serde_json::Value, id: &str) -> bool {
     source_of(s, id).is_some_and(|x| x["last_success"].is_string())
 }
 
+fn failed_at_least(s: &serde_json::Value, id: &str, n: u64) -> bool {
+    source_of(s, id).is_some_and(|x| x["consecutive_failures"].as_u64() >= Some(n))
+}
+
 fn items(s: &serde_json::Value, id: &str) -> u64 {
     source_of(s, id)
         .and_then(|x| x["items"].as_u64())
@@ -172,8 +176,7 @@ async fn failing_source_is_backed_off_alerted_once_and_its_recovery_announced() 
 
     let s = d
         .wait_for("four failures", WAIT, |s| {
-            source_of(s, "leadership")
-                .is_some_and(|x| x["consecutive_failures"].as_u64() >= Some(4))
+            failed_at_least(s, "leadership", 4)
         })
         .await;
     let entry = source_of(&s, "leadership").expect("entry");
@@ -237,10 +240,7 @@ async fn retry_after_silences_every_source_of_the_host() {
         Override::Status(503, vec![("Retry-After".into(), "3600".into())], vec![]),
     );
     let s = d
-        .wait_for("the 503", WAIT, |s| {
-            source_of(s, "leadership")
-                .is_some_and(|x| x["consecutive_failures"].as_u64() >= Some(1))
-        })
+        .wait_for("the 503", WAIT, |s| failed_at_least(s, "leadership", 1))
         .await;
     site.reset_log();
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -284,8 +284,7 @@ async fn layout_change_counts_as_failure_and_keeps_the_feed() {
     );
     let s = d
         .wait_for("the layout change", WAIT, |s| {
-            source_of(s, "leadership")
-                .is_some_and(|x| x["consecutive_failures"].as_u64() >= Some(1))
+            failed_at_least(s, "leadership", 1)
         })
         .await;
     let entry = source_of(&s, "leadership").expect("entry");

@@ -436,3 +436,41 @@ async fn gzip_deflate_and_brotli_bodies_are_decoded() {
         assert!(asked.contains(enc), "Accept-Encoding {asked:?} lacks {enc}");
     }
 }
+
+#[tokio::test]
+async fn an_article_page_that_only_redirects_is_kept_as_an_external_item_and_not_retried() {
+    let site = Site::start("vsb").await;
+    // VSB's external-link article: the page asks the server for the target and sets location.
+    let page = "<html><head><title>城中区人民政府</title></head><body><script type=\"text/javascript\">\
+                NewsvoteDWR.getNewsLinkUrl(10240,'1609314488','vsb',newsSkip);\
+                function newsSkip(d){ window.location.href = d; }</script></body></html>";
+    site.set(
+        "/info/1012/10240.htm",
+        Override::Body(page.as_bytes().to_vec(), "text/html; charset=utf-8".into()),
+    );
+    // Another article redirects over HTTP to another host (the same server under another name).
+    let elsewhere = site
+        .url("/info/1012/10234.htm")
+        .replace("127.0.0.1", "localhost");
+    site.set("/info/1012/10236.htm", Override::Redirect(elsewhere));
+    let setup = Setup::new(&source("leadership", &site.url("/zqzf/ldhd.htm"), ""));
+    ok(&setup.poll(None).await, "leadership");
+    let stored = items(&setup, "leadership");
+    for path in ["/info/1012/10240.htm", "/info/1012/10236.htm"] {
+        let item = by_path(&stored, path);
+        assert_eq!(item.article_status, "external", "{path}");
+        assert!(item.content_html.is_none(), "{path}");
+        assert!(
+            item.url.ends_with(path),
+            "the item keeps the portal's address"
+        );
+    }
+    site.reset_log();
+    let again = ok(&setup.poll(None).await, "leadership");
+    assert!(again.not_modified);
+    assert!(
+        article_hits(&site).is_empty(),
+        "nothing to retry: {:?}",
+        article_hits(&site)
+    );
+}

@@ -87,6 +87,24 @@ pub fn extract_article(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<Article, ExtractError> {
+    // Only a page that yielded no article is looked at for a redirect: a real article may well
+    // carry navigation scripts that set `location`.
+    match extract_page(html, url, content, title_hint, tz, now) {
+        Err(ExtractError::NotAnArticle(why)) => Err(super::redirect::find(html, url)
+            .map_or(ExtractError::NotAnArticle(why), ExtractError::Redirect)),
+        extracted => extracted,
+    }
+}
+
+/// [`extract_article`] without the look for a redirect.
+fn extract_page(
+    html: &str,
+    url: &Url,
+    content: Option<&Selector>,
+    title_hint: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Article, ExtractError> {
     // Parsing is most of the cost: parse only the part that holds the article, when that is sure
     // to give the same result (see `cut`).
     if content.is_none()

@@ -18,6 +18,7 @@ mod hanweb;
 pub mod list;
 mod lite;
 pub mod pager;
+mod redirect;
 mod text;
 
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,9 @@ pub enum ExtractError {
     NoItems,
     #[error("not an article page: {0}")]
     NotAnArticle(String),
+    /// The page only sends the reader elsewhere (to this URL, when the page says which).
+    #[error("the page only redirects the reader{}", .0.as_ref().map(|u| format!(" to {u}")).unwrap_or_default())]
+    Redirect(Option<Url>),
 }
 
 /// `href` resolved against `base`, if it is a link to a web page: `javascript:`, `mailto:`, `#…`

@@ -17,6 +17,16 @@ pub fn challenge(text: &str) -> Option<&'static str> {
     if lower.contains("wzws") {
         return Some("wzws challenge page");
     }
+    // A CMS's external-link article also runs a script and shows nothing, but it sends the reader
+    // away without setting a cookie or reloading: VSB's `getNewsLinkUrl(…)` call, or a literal
+    // absolute address. That is a page (the extractor calls it a redirect), not a challenge.
+    let sets_cookie_or_reloads =
+        lower.contains("document.cookie") || lower.contains("location.reload");
+    let sends_away = lower.contains("getnewslinkurl(")
+        || (lower.contains("location") && (lower.contains("\"http") || lower.contains("'http")));
+    if sends_away && !sets_cookie_or_reloads {
+        return None;
+    }
     let has_links = lower.contains("<a ") && lower.contains("href=");
     let visible = visible_text_len(&lower);
     let script_acts = [
@@ -78,5 +88,15 @@ mod tests {
         let page = r#"<html><head><script>var a=1;</script></head><body><a href="/info/1/2.htm">城中区召开会议</a> 2024-03-05</body></html>"#;
         assert_eq!(challenge(page), None);
         assert_eq!(challenge("<html><body>404 页面不存在</body></html>"), None);
+    }
+
+    #[test]
+    fn external_link_articles_are_pages_not_challenges() {
+        let vsb = r#"<html><body><script>NewsvoteDWR.getNewsLinkUrl(10240,'1609314488','vsb',newsSkip);function newsSkip(d){window.location.href=d;}</script></body></html>"#;
+        assert_eq!(challenge(vsb), None);
+        let literal = r#"<html><script>window.location.href="https://mp.weixin.qq.com/s/abc";</script></html>"#;
+        assert_eq!(challenge(literal), None);
+        let with_cookie = r#"<html><script>document.cookie="t=1";location.href="https://x.gov.cn/";</script></html>"#;
+        assert!(challenge(with_cookie).is_some());
     }
 }

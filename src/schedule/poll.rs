@@ -341,6 +341,11 @@ impl Poller {
                 ArticleOutcome::Deferred(why.clone())
             } else {
                 match self.fetch(source, &item.url, None).await {
+                    // Redirected over HTTP to another site: what is there is not ours to store.
+                    Ok(page) if !same_site(&source.list_url, &page.url) => {
+                        tracing::info!(source = %source.id, url = %item.url, to = %page.url, "article redirects to another site; kept as an external item");
+                        ArticleOutcome::External
+                    }
                     Ok(page) => {
                         let extracting = Box::pin(self.extract_article(source, page, &item.title));
                         slots.push(Slot::Extracting(item, extracting));
@@ -370,6 +375,12 @@ impl Poller {
                 Slot::Done(record) => record,
                 Slot::Extracting(item, extracting) => match extracting.await {
                     Ok(article) => merge(item, article),
+                    // A page that only sends the reader elsewhere: there is nothing to retry.
+                    Err(e @ PollError::Extract { error: ExtractError::Redirect(_), .. }) => {
+                        tracing::info!(source = %source.id, error = %e, "article is a redirect; kept as an external item");
+                        let published = item.date.map(|d| d.at);
+                        ItemRecord { url: item.url, title: item.title, published, article: ArticleOutcome::External }
+                    }
                     Err(e) => {
                         tracing::warn!(source = %source.id, error = %e, "article not stored whole; will retry");
                         let published = item.date.map(|d| d.at);

@@ -184,7 +184,13 @@ fn with_strays<N: Node>(best: &Candidate<N>, ctx: &Ctx) -> Option<Vec<ListItem>>
             continue;
         }
         let own = signature(&child) == best.signature;
-        match item_of(&child, ctx, true) {
+        // The group's own members were read when it was scored.
+        let read = best
+            .read
+            .iter()
+            .find(|(member, _)| own && member.same(&child))
+            .map(|(_, item)| item.clone());
+        match read.unwrap_or_else(|| item_of(&child, ctx, true)) {
             Some(item) if own || item.date.is_some() => out.push(item),
             _ => {}
         }

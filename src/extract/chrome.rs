@@ -24,13 +24,28 @@ static SECONDARY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// 1.0 for content; down to 0.15 for an element inside navigation, header, footer or a ticker.
 pub fn penalty(node: &impl Node) -> f64 {
-    let mut penalty: f64 = 1.0;
+    penalty_with(node, &mut Vec::new())
+}
+
+/// [`penalty`], remembering each ancestor's in `known`: the groups of one page share most of
+/// their ancestors, whose names are then matched once.
+pub fn penalty_with<N: Node>(node: &N, known: &mut Vec<(N, f64)>) -> f64 {
+    let mut chain = Vec::new();
+    let mut above: f64 = 1.0;
     let mut current = Some(*node);
     while let Some(n) = current {
-        penalty = penalty.min(own_penalty(&n));
+        if let Some((_, p)) = known.iter().find(|(k, _)| k.same(&n)) {
+            above = *p;
+            break;
+        }
+        chain.push(n);
         current = n.parent();
     }
-    penalty
+    for n in chain.into_iter().rev() {
+        above = above.min(own_penalty(&n));
+        known.push((n, above));
+    }
+    above
 }
 
 /// The penalty an element's own tag and names earn, without its ancestors'.

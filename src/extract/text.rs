@@ -5,7 +5,7 @@ pub fn squash(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
-        if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' || c == '\u{200b}' {
+        if blank(c) {
             space = true;
         } else {
             if space && !out.is_empty() {
@@ -16,6 +16,12 @@ pub fn squash(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whitespace, no-break and ideographic spaces, and the zero-width space. Nothing above U+3000
+/// is blank, which spares most Chinese characters Unicode's whitespace table.
+fn blank(c: char) -> bool {
+    c <= '\u{3000}' && (c.is_whitespace() || c == '\u{200b}')
 }
 
 /// Whether a list shows a title cut short ("…", "...", "..").

@@ -118,16 +118,18 @@ pub(super) fn detect_with<N: Node>(root: &N, ctx: &Ctx, skip: bool) -> Vec<ListI
     order.sort_by_key(|&i| Reverse(groups[i].linked));
     let mut floor = if skip { MIN_SCORE } else { f64::NEG_INFINITY };
     let mut scored: Vec<(usize, Candidate<N>)> = Vec::new();
+    let mut penalties = Vec::new();
     for i in order {
         let g = &groups[i];
         let most = g.linked as f64 * ITEM_MOST * PAGER_BONUS;
         if most < floor {
             break; // every later group is less linked
         }
-        if most * chrome::penalty(&g.parent) < floor {
+        let penalty = chrome::penalty_with(&g.parent, &mut penalties);
+        if most * penalty < floor {
             continue;
         }
-        if let Some(c) = candidate(g, ctx) {
+        if let Some(c) = candidate(g, penalty, ctx) {
             if skip {
                 floor = floor.max(c.score);
             }
@@ -199,7 +201,7 @@ fn with_strays<N: Node>(best: &Candidate<N>, ctx: &Ctx) -> Option<Vec<ListItem>>
     strays.then_some(out)
 }
 
-fn candidate<N: Node>(g: &Group<N>, ctx: &Ctx) -> Option<Candidate<N>> {
+fn candidate<N: Node>(g: &Group<N>, penalty: f64, ctx: &Ctx) -> Option<Candidate<N>> {
     let read: Vec<(N, Option<ListItem>)> = g
         .members
         .iter()
@@ -212,7 +214,7 @@ fn candidate<N: Node>(g: &Group<N>, ctx: &Ctx) -> Option<Candidate<N>> {
         .iter()
         .filter(|m| !m.text().trim().is_empty())
         .count();
-    let score = score(&g.parent, substantial, &items)?;
+    let score = score(penalty, substantial, &items)?;
     Some(Candidate {
         score,
         parent: g.parent,
@@ -240,7 +242,8 @@ fn members_of<N: Node>(best: &Candidate<N>) -> Vec<N> {
         .collect()
 }
 
-fn score(parent: &impl Node, members: usize, items: &[&ListItem]) -> Option<f64> {
+/// The score of a group with these items, in a container with this penalty.
+fn score(penalty: f64, members: usize, items: &[&ListItem]) -> Option<f64> {
     let n = items.len();
     if n < 2 || (n as f64) < members as f64 * 0.5 {
         return None;
@@ -248,7 +251,7 @@ fn score(parent: &impl Node, members: usize, items: &[&ListItem]) -> Option<f64>
     let dated = items.iter().filter(|i| i.date.is_some()).count() as f64 / n as f64;
     let avg_len = items.iter().map(|i| chars(&i.title)).sum::<usize>() as f64 / n as f64;
     let length = (avg_len / 12.0).clamp(0.15, 1.5);
-    Some(n as f64 * (1.0 + 2.0 * dated) * length * chrome::penalty(parent))
+    Some(n as f64 * (1.0 + 2.0 * dated) * length * penalty)
 }
 
 fn pager_nearby(node: &impl Node) -> bool {

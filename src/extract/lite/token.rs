@@ -164,10 +164,15 @@ pub struct StartTag<'a> {
 }
 
 fn lower(s: &str) -> Option<Cow<'_, str>> {
-    if !s.is_ascii() {
-        return None;
+    // One pass: any non-ASCII byte gives up, any capital asks for a lowercased copy.
+    let mut upper = false;
+    for &b in s.as_bytes() {
+        if !b.is_ascii() {
+            return None;
+        }
+        upper |= b.is_ascii_uppercase();
     }
-    Some(if s.bytes().any(|b| b.is_ascii_uppercase()) {
+    Some(if upper {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)

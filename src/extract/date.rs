@@ -26,6 +26,7 @@
 //!   offset in force after the gap; a repeated one resolves to its earlier instant.
 //! - URLs carry no `now`, so [`date_from_url`] accepts years 1990-2100 only.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use chrono::{
@@ -123,7 +124,11 @@ fn url_path(url: &str) -> &str {
 }
 
 /// Full-width digits and punctuation to ASCII, so one set of patterns reads both.
-fn normalize(text: &str) -> String {
+fn normalize(text: &str) -> Cow<'_, str> {
+    // Each of them is U+FFxx, three bytes starting 0xEF: most texts have none to replace.
+    if !text.as_bytes().contains(&0xef) {
+        return Cow::Borrowed(text);
+    }
     text.chars()
         .map(|c| match c {
             '０'..='９' => {

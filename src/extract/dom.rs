@@ -47,6 +47,11 @@ pub trait Node: Copy {
     fn is_tag(&self, name: &str) -> bool {
         self.tag().is_some_and(|t| t == name)
     }
+
+    /// Whether its text is only white space (`text().trim().is_empty()`).
+    fn text_is_blank(&self) -> bool {
+        self.text().trim().is_empty()
+    }
 }
 
 impl<'a> Node for NodeRef<'a> {
@@ -199,6 +204,14 @@ impl Node for LiteNode<'_, '_> {
     }
     fn text(&self) -> Cow<'_, str> {
         self.page.tree.text(self.id)
+    }
+    fn text_is_blank(&self) -> bool {
+        // The concatenation is blank exactly when every piece is: no string is built.
+        let tree = &self.page.tree;
+        tree.subtree(self.id)
+            .map(|i| tree.node(i))
+            .filter(|n| n.is_text())
+            .all(|n| n.text.trim().is_empty())
     }
     fn parent(&self) -> Option<Self> {
         let p = self.node().parent;

@@ -21,9 +21,15 @@ const ITEM_MOST: f64 = 3.0 * 1.5;
 
 /// Shape of an element for grouping siblings: tag and class, digits dropped.
 fn signature(node: &impl Node) -> String {
+    let mut out = String::new();
+    signature_into(node, &mut out);
+    out
+}
+
+/// Appends `node`'s [`signature`] to `out` (callers reuse one buffer for many elements).
+fn signature_into(node: &impl Node, out: &mut String) {
     let tag = node.tag().unwrap_or_default();
     let class = node.attr("class").unwrap_or_default();
-    let mut out = String::with_capacity(tag.len() + class.len() + 1);
     out.push_str(&tag);
     out.push('.');
     if class.is_ascii() {
@@ -40,7 +46,13 @@ fn signature(node: &impl Node) -> String {
     } else {
         out.push_str(DIGITS.replace_all(&class, "").trim());
     }
-    out
+}
+
+/// Whether `node`'s [`signature`] is `sig`, written in `buf` (cleared first).
+fn has_signature(node: &impl Node, sig: &str, buf: &mut String) -> bool {
+    buf.clear();
+    signature_into(node, buf);
+    buf == sig
 }
 
 struct Group<N> {
@@ -62,6 +74,11 @@ struct Candidate<N> {
 /// Every set of two or more same-shaped siblings, in page order.
 fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
     let mut out = Vec::new();
+    // Reused for every parent: the children's signatures side by side in one string, and for
+    // each child the first sibling of its shape. Only groups of two or more get their own.
+    let mut sigs = String::new();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut first_of: Vec<usize> = Vec::new();
     for node in root.descendant_elements() {
         // Most elements have fewer than two element children: no list of their own.
         if !node.has_element_children(2) {
@@ -78,19 +95,40 @@ fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
         {
             continue;
         }
-        let mut groups: Vec<(String, Vec<N>)> = Vec::new();
-        for child in children {
-            let sig = signature(&child);
-            match groups.iter_mut().find(|(s, _)| *s == sig) {
-                Some((_, members)) => members.push(child),
-                None => groups.push((sig, vec![child])),
-            }
+        sigs.clear();
+        spans.clear();
+        first_of.clear();
+        let mut sizes_ok = false;
+        for (i, child) in children.iter().enumerate() {
+            let start = sigs.len();
+            signature_into(child, &mut sigs);
+            let sig = &sigs[start..];
+            let first = spans
+                .iter()
+                .position(|&(s, e)| &sigs[s..e] == sig)
+                .unwrap_or(i);
+            sizes_ok |= first != i;
+            spans.push((start, sigs.len()));
+            first_of.push(first);
         }
-        for (signature, members) in groups.into_iter().filter(|(_, m)| m.len() >= 2) {
+        if !sizes_ok {
+            continue; // every child has a shape of its own
+        }
+        for (i, &first) in first_of.iter().enumerate() {
+            if first != i || !first_of[i + 1..].contains(&i) {
+                continue;
+            }
+            let members: Vec<N> = first_of
+                .iter()
+                .zip(&children)
+                .filter(|(f, _)| **f == i)
+                .map(|(_, c)| *c)
+                .collect();
             let linked = members.iter().filter(|m| m.has_href_inside()).count();
+            let (s, e) = spans[i];
             out.push(Group {
                 parent: node,
-                signature,
+                signature: sigs[s..e].to_string(),
                 members,
                 linked,
             });
@@ -174,9 +212,10 @@ pub(super) fn detect_with<N: Node>(root: &N, ctx: &Ctx, skip: bool) -> Vec<ListI
 fn with_strays<N: Node>(best: &Candidate<N>, ctx: &Ctx) -> Option<Vec<ListItem>> {
     let tag = best.signature.split('.').next().unwrap_or_default();
     let children = best.parent.element_children();
+    let mut buf = String::new();
     let has_stray = children
         .iter()
-        .any(|c| c.tag().as_deref() == Some(tag) && signature(c) != best.signature);
+        .any(|c| c.tag().as_deref() == Some(tag) && !has_signature(c, &best.signature, &mut buf));
     if !has_stray {
         return None;
     }
@@ -185,7 +224,7 @@ fn with_strays<N: Node>(best: &Candidate<N>, ctx: &Ctx) -> Option<Vec<ListItem>>
         if child.tag().as_deref() != Some(tag) {
             continue;
         }
-        let own = signature(&child) == best.signature;
+        let own = has_signature(&child, &best.signature, &mut buf);
         // The group's own members were read when it was scored.
         let read = best
             .read
@@ -209,11 +248,7 @@ fn candidate<N: Node>(g: &Group<N>, penalty: f64, ctx: &Ctx) -> Option<Candidate
         .collect();
     let items: Vec<&ListItem> = read.iter().filter_map(|(_, i)| i.as_ref()).collect();
     // Separator rows (`<tr><td><hr></td></tr>`) hold nothing and do not count against a list.
-    let substantial = g
-        .members
-        .iter()
-        .filter(|m| !m.text().trim().is_empty())
-        .count();
+    let substantial = g.members.iter().filter(|m| !m.text_is_blank()).count();
     let score = score(penalty, substantial, &items)?;
     Some(Candidate {
         score,
@@ -227,18 +262,19 @@ fn candidate<N: Node>(g: &Group<N>, penalty: f64, ctx: &Ctx) -> Option<Candidate
 /// into several `<ul>`s).
 fn members_of<N: Node>(best: &Candidate<N>) -> Vec<N> {
     let own = signature(&best.parent);
+    let mut buf = String::new();
     let containers: Vec<N> = match best.parent.parent() {
         Some(grand) => grand
             .element_children()
             .into_iter()
-            .filter(|c| signature(c) == own)
+            .filter(|c| has_signature(c, &own, &mut buf))
             .collect(),
         None => vec![best.parent],
     };
     containers
         .iter()
         .flat_map(|c| c.element_children())
-        .filter(|m| signature(m) == best.signature)
+        .filter(|m| has_signature(m, &best.signature, &mut buf))
         .collect()
 }
 

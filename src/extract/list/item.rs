@@ -1,6 +1,6 @@
 //! One list item from one element: its article link, title, date and 置顶 mark, on either tree.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 
 use super::Ctx;
 use super::ListItem;
@@ -76,10 +76,17 @@ fn best_link<N: Node>(member: &N, auto: bool) -> Option<N> {
             (l, len)
         })
         .collect();
-    let distinct: HashSet<String> = usable
-        .iter()
-        .filter_map(|(l, _)| l.attr("href").map(|h| h.trim().to_string()))
-        .collect();
+    // Items hold one to three links: a short list compares faster than a hash set.
+    let mut distinct: Vec<Cow<'_, str>> = Vec::new();
+    for href in usable.iter().filter_map(|(l, _)| l.attr("href")) {
+        let trimmed = match href {
+            Cow::Borrowed(h) => Cow::Borrowed(h.trim()),
+            Cow::Owned(h) => Cow::Owned(h.trim().to_string()),
+        };
+        if !distinct.contains(&trimmed) {
+            distinct.push(trimmed);
+        }
+    }
     if usable.is_empty() || (auto && distinct.len() > 3) {
         return None;
     }
@@ -90,11 +97,12 @@ fn best_link<N: Node>(member: &N, auto: bool) -> Option<N> {
 }
 
 fn usable_href(href: &str) -> bool {
-    let h = href.trim().to_ascii_lowercase();
-    !(h.is_empty()
-        || h.starts_with('#')
-        || h.starts_with("javascript:")
-        || h.starts_with("mailto:"))
+    let h = href.trim();
+    let starts = |prefix: &str| {
+        h.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    !(h.is_empty() || h.starts_with('#') || starts("javascript:") || starts("mailto:"))
 }
 
 /// The title an element shows: its `title` attribute when the text is cut or shorter, minus any

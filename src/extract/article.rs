@@ -17,7 +17,7 @@ use regex::Regex;
 use url::Url;
 
 use super::date::{FoundDate, date_from_url, parse_date};
-use super::text::{chars, excerpt, squash, without_cut};
+use super::text::{excerpt, squash};
 use super::{Attachment, ExtractError, attachments, body, cut};
 use crate::config::Selector;
 
@@ -40,18 +40,6 @@ pub const SUMMARY_CHARS: usize = 200;
 
 static METAS: LazyLock<Matcher> =
     LazyLock::new(|| Matcher::new("meta[name][content]").expect("static selector"));
-static TITLES: LazyLock<Vec<Matcher>> = LazyLock::new(|| {
-    [
-        "[class*=titlestyle]",
-        "h1",
-        ".article-title, .article_title, .arti_title, .detail-title, .news_title, #title, .title",
-        "h2",
-        "title",
-    ]
-    .iter()
-    .filter_map(|s| Matcher::new(s).ok())
-    .collect()
-});
 static TIMESTYLE: LazyLock<Matcher> =
     LazyLock::new(|| Matcher::new("[class*=timestyle]").expect("static selector"));
 static AUTHORSTYLE: LazyLock<Matcher> =
@@ -163,7 +151,7 @@ fn from_page(
     let doc = page.doc;
     let metas = metas(doc);
     let page_title = doc.select("title").text().trim().to_string();
-    let title = find_title(doc, &metas, title_hint);
+    let title = title::find(doc, |names| meta(&metas, names), title_hint);
     let attachments = attachments::find(doc, page.url);
     let info = info_line(page.full_text, &body_node, title.as_deref());
     let published = published(doc, &metas, &info, page.url, tz, now);
@@ -215,99 +203,6 @@ fn metas(doc: &Document) -> HashMap<String, String> {
 
 fn meta(metas: &HashMap<String, String>, names: &[&str]) -> Option<String> {
     names.iter().find_map(|n| metas.get(*n)).cloned()
-}
-
-fn find_title(
-    doc: &Document,
-    metas: &HashMap<String, String>,
-    hint: Option<&str>,
-) -> Option<String> {
-    if let Some(t) = hint.and_then(|h| title_by_hint(doc, h)) {
-        return Some(t);
-    }
-    if let Some(t) = meta(metas, &["articletitle"])
-        .map(|t| squash(&t))
-        .filter(|t| chars(t) >= 2)
-    {
-        return Some(t);
-    }
-    for m in TITLES.iter() {
-        for node in doc.select_matcher(m).nodes() {
-            let mut t = squash(&node.text());
-            if node.node_name().is_some_and(|n| &*n == "title") {
-                // "Article title - Site name" / "Site name_Article title": the longest part.
-                t = t
-                    .split([' ', '-', '_', '|', '—'])
-                    .max_by_key(|p| chars(p))
-                    .unwrap_or("")
-                    .to_string();
-            }
-            if (4..=200).contains(&chars(&t)) && !in_chrome(node) {
-                return Some(t);
-            }
-        }
-    }
-    None
-}
-
-/// The shortest element text that starts with the list's title and is not itself cut.
-fn title_by_hint(doc: &Document, hint: &str) -> Option<String> {
-    let prefix = without_cut(hint);
-    if chars(prefix) < 4 {
-        return None;
-    }
-    // Start from the text nodes that open like the title (cheap: they are short), then take the
-    // element around them, which also holds the rest of a title split by `<em>` or `<br>`.
-    let opening: String = prefix.chars().take(4).collect();
-    let mut best: Option<String> = None;
-    let first = opening.chars().next().unwrap_or(' ');
-    for text in doc.root().descendants_it().filter(|n| n.is_text()) {
-        // Squashing every text node of the page is costly; one that lacks the first character
-        // cannot start with the opening.
-        let raw = text.text();
-        if !raw.contains(first) || !squash(&raw).starts_with(&opening) {
-            continue;
-        }
-        let mut current = text.parent();
-        for _ in 0..3 {
-            let Some(element) = current else { break };
-            let t = squash(&element.text());
-            if chars(&t) > 200 {
-                break;
-            }
-            if t.starts_with(prefix) && !super::text::looks_cut(&t) {
-                if best.as_ref().is_none_or(|b| chars(&t) < chars(b)) {
-                    best = Some(t);
-                }
-                break;
-            }
-            current = element.parent();
-        }
-    }
-    best
-}
-
-/// Inside the site's header or navigation (the logo is often an `<h1>`).
-fn in_chrome(node: &NodeRef) -> bool {
-    let mut current = node.parent();
-    while let Some(n) = current {
-        let tag = n.node_name().map(|t| t.to_string()).unwrap_or_default();
-        let class = format!(
-            "{} {}",
-            n.class().unwrap_or_default(),
-            n.id_attr().unwrap_or_default()
-        )
-        .to_ascii_lowercase();
-        if matches!(tag.as_str(), "header" | "nav")
-            || class.contains("logo")
-            || class.contains("header")
-            || class.contains("nav")
-        {
-            return true;
-        }
-        current = n.parent();
-    }
-    false
 }
 
 /// The text between the title and the body (at most 400 characters), in `full`, the page's
@@ -425,6 +320,8 @@ fn labelled_value(label: &Regex, text: &str) -> Option<String> {
 pub fn short(s: &str, max: usize) -> String {
     excerpt(&squash(s), max)
 }
+
+mod title;
 
 #[cfg(test)]
 mod tests;

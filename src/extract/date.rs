@@ -68,6 +68,24 @@ static DATE_TIME: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
+/// Indices of [`DATE_TIME`]'s named groups, in pattern order (a lookup by index needs no name
+/// comparison; `group_indices_match_the_pattern` checks them).
+mod group {
+    pub const Y: usize = 1;
+    pub const S1: usize = 2;
+    pub const MO: usize = 3;
+    pub const S2: usize = 4;
+    pub const D: usize = 5;
+    pub const RI: usize = 6;
+    pub const T: usize = 7;
+    pub const H: usize = 8;
+    pub const MI: usize = 9;
+    pub const S: usize = 10;
+    pub const Z: usize = 11;
+    pub const MIC: usize = 12;
+    pub const SC: usize = 13;
+}
+
 /// In priority order: the CMS-specific shapes are the most trustworthy.
 static URL_DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
@@ -147,15 +165,15 @@ fn normalize(text: &str) -> Cow<'_, str> {
 /// One regex match turned into a date, or `None` when it is not a plausible one.
 fn candidate(text: &str, caps: &Captures<'_>, tz: Tz, now: DateTime<Utc>) -> Option<FoundDate> {
     let whole = caps.get(0)?;
-    let has_time = caps.name("h").is_some();
+    let has_time = caps.get(group::H).is_some();
     if !isolated(text, whole.start(), whole.end(), caps) || !separators_agree(caps) {
         return None;
     }
     let date_time = |year| {
-        let date = NaiveDate::from_ymd_opt(year, uint_named(caps, "mo")?, uint_named(caps, "d")?)?;
+        let date = NaiveDate::from_ymd_opt(year, uint(caps, group::MO)?, uint(caps, group::D)?)?;
         Some(date.and_time(time_of_day(caps)?))
     };
-    let at = match caps.name("y") {
+    let at = match caps.get(group::Y) {
         Some(y) => {
             let year: i32 = y.as_str().parse().ok()?;
             let at = to_utc(date_time(year)?, zone(caps), tz)?;
@@ -174,8 +192,8 @@ fn candidate(text: &str, caps: &Captures<'_>, tz: Tz, now: DateTime<Utc>) -> Opt
 /// list number (`1.2024年…`), and after a time only a digit counts, since `08:42-09:30` is a
 /// range on a date that is otherwise fine.
 fn isolated(text: &str, start: usize, end: usize, caps: &Captures<'_>) -> bool {
-    let has_year = caps.name("y").is_some();
-    let has_time = caps.name("h").is_some();
+    let has_year = caps.get(group::Y).is_some();
+    let has_time = caps.get(group::H).is_some();
     let is_sep = |c: char| matches!(c, '-' | '/' | '.' | ':');
     let mut before = text.get(..start).unwrap_or("").chars().rev();
     let mut after = text.get(end..).unwrap_or("").chars();
@@ -190,13 +208,13 @@ fn isolated(text: &str, start: usize, end: usize, caps: &Captures<'_>) -> bool {
 
 /// `2024-03-05`, `2024/3/5`, `2024.03.05`, `2024年3月5日`, `03-05`, `3月5日`, and nothing mixed.
 fn separators_agree(caps: &Captures<'_>) -> bool {
-    let sep = |name| caps.name(name).map(|m| m.as_str().trim());
-    let month = caps.name("mo").map_or("", |m| m.as_str());
-    let day = caps.name("d").map_or("", |m| m.as_str());
-    match (sep("s1"), sep("s2")) {
+    let sep = |index| caps.get(index).map(|m| m.as_str().trim());
+    let month = caps.get(group::MO).map_or("", |m| m.as_str());
+    let day = caps.get(group::D).map_or("", |m| m.as_str());
+    match (sep(group::S1), sep(group::S2)) {
         (Some("年"), Some("月")) => true,
         (Some(a), Some(b)) => a == b && a != "年",
-        (None, Some("月")) => caps.name("ri").is_some(),
+        (None, Some("月")) => caps.get(group::RI).is_some(),
         (None, Some("-")) => month.len() == 2 && day.len() == 2,
         _ => false,
     }
@@ -204,12 +222,12 @@ fn separators_agree(caps: &Captures<'_>) -> bool {
 
 /// The written time of day, midnight when none was written, `None` when impossible.
 fn time_of_day(caps: &Captures<'_>) -> Option<NaiveTime> {
-    if caps.name("h").is_none() {
+    if caps.get(group::H).is_none() {
         return Some(NaiveTime::MIN);
     }
-    let hour = uint_named(caps, "h")?;
-    let minute = uint_named(caps, "mi").or_else(|| uint_named(caps, "mic"))?;
-    let second = match caps.name("s").or_else(|| caps.name("sc")) {
+    let hour = uint(caps, group::H)?;
+    let minute = uint(caps, group::MI).or_else(|| uint(caps, group::MIC))?;
+    let second = match caps.get(group::S).or_else(|| caps.get(group::SC)) {
         Some(s) => s.as_str().parse().ok()?,
         None => 0,
     };
@@ -218,11 +236,11 @@ fn time_of_day(caps: &Captures<'_>) -> Option<NaiveTime> {
 
 /// The explicit UTC offset, if one was written where it can be trusted.
 fn zone(caps: &Captures<'_>) -> Option<FixedOffset> {
-    let z = caps.name("z")?.as_str();
+    let z = caps.get(group::Z)?.as_str();
     if z == "Z" {
         return FixedOffset::east_opt(0);
     }
-    let iso = caps.name("t").is_some_and(|t| t.as_str() == "T");
+    let iso = caps.get(group::T).is_some_and(|t| t.as_str() == "T");
     let (sign, digits) = match z.split_at_checked(1)? {
         ("+", rest) => (1, rest),
         ("-", rest) if iso => (-1, rest),
@@ -281,10 +299,6 @@ fn infer_year(
     }
 }
 
-fn uint_named(caps: &Captures<'_>, name: &str) -> Option<u32> {
-    caps.name(name)?.as_str().parse().ok()
-}
-
 fn uint(caps: &Captures<'_>, index: usize) -> Option<u32> {
     caps.get(index)?.as_str().parse().ok()
 }
@@ -297,6 +311,31 @@ fn int(caps: &Captures<'_>, index: usize) -> Option<i32> {
 mod tests {
     use super::*;
     use chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn group_indices_match_the_pattern() {
+        let re = DATE_TIME.as_ref().expect("pattern compiles");
+        let index = |name: &str| re.capture_names().position(|n| n == Some(name));
+        let named = [
+            ("y", group::Y),
+            ("s1", group::S1),
+            ("mo", group::MO),
+            ("s2", group::S2),
+            ("d", group::D),
+            ("ri", group::RI),
+            ("t", group::T),
+            ("h", group::H),
+            ("mi", group::MI),
+            ("s", group::S),
+            ("z", group::Z),
+            ("mic", group::MIC),
+            ("sc", group::SC),
+        ];
+        for (name, constant) in named {
+            assert_eq!(index(name), Some(constant), "group {name}");
+        }
+        assert_eq!(re.captures_len(), named.len() + 1);
+    }
     use proptest::prelude::*;
 
     fn utc(text: &str) -> DateTime<Utc> {

@@ -175,7 +175,13 @@ impl<'a> Builder<'a> {
 
     fn text(&mut self, from: usize, to: usize) -> Option<()> {
         let raw = &self.tree.src[from..to];
-        let blank = raw.bytes().all(is_space);
+        let mut cr = false;
+        let blank = raw.bytes().all(|b| {
+            cr |= b == b'\r';
+            is_space(b)
+        });
+        // White space needs no decoding unless it holds a carriage return.
+        let plain = blank && !cr;
         match self.mode {
             Mode::BeforeHtml | Mode::BeforeHead if blank => return Some(()),
             Mode::AfterHtml if !blank => return None,
@@ -186,7 +192,7 @@ impl<'a> Builder<'a> {
                 // White space before the first text is dropped; the rest opens an implied body.
                 let lead = raw.bytes().take_while(|&b| is_space(b)).count();
                 self.implied(Mode::InBody, from + lead)?;
-                return self.insert_text(from + lead, &raw[lead..]);
+                return self.insert_text(from + lead, &raw[lead..], false);
             }
             _ => {}
         }
@@ -197,11 +203,16 @@ impl<'a> Builder<'a> {
             // White space after `</body>` still goes into the body.
             self.stack.truncate(2);
         }
-        self.insert_text(from, raw)
+        self.insert_text(from, raw, plain)
     }
 
-    fn insert_text(&mut self, at: usize, raw: &'a str) -> Option<()> {
-        let text = token::decode(raw, false)?;
+    /// Appends the text `raw` (at `at`), decoded unless `plain`.
+    fn insert_text(&mut self, at: usize, raw: &'a str, plain: bool) -> Option<()> {
+        let text = if plain {
+            Cow::Borrowed(raw)
+        } else {
+            token::decode(raw, false)?
+        };
         let last = self.tree.nodes[self.current() as usize].last_child;
         let split = std::mem::replace(&mut self.split, false);
         // Text right after text (around `</body>`) joins it, as in html5ever.
@@ -338,7 +349,7 @@ impl<'a> Builder<'a> {
             if close > end {
                 let raw = &self.tree.src[end..close];
                 if name == "title" {
-                    self.insert_text(end, raw)?;
+                    self.insert_text(end, raw, false)?;
                 } else {
                     let mut t = node(Cow::Borrowed(""), 0..0, NONE, end);
                     t.text = token::decode_newlines(raw);

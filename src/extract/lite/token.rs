@@ -232,15 +232,19 @@ pub fn start_tag<'a>(
         }
         let stop = name_end(bytes, i, true);
         let attr = lower(&src[i..stop])?;
-        if attr.contains(['"', '\'', '<']) {
+        if attr.bytes().any(|b| matches!(b, b'"' | b'\'' | b'<')) {
             return None;
         }
         i = skip_space(bytes, stop);
         let mut value = Cow::Borrowed("");
         if bytes.get(i) == Some(&b'=') {
             i = skip_space(bytes, i + 1);
-            let (raw, next) = attr_value(src, i)?;
-            value = decode(raw, true)?;
+            let (raw, next, plain) = attr_value(src, i)?;
+            value = if plain {
+                Cow::Borrowed(raw)
+            } else {
+                decode(raw, true)?
+            };
             i = next;
         }
         // html5ever keeps the first of two attributes with one name.
@@ -250,20 +254,28 @@ pub fn start_tag<'a>(
     }
 }
 
-fn attr_value(src: &str, at: usize) -> Option<(&str, usize)> {
+/// The raw value at `at`, the offset after it, and whether it is plain (no reference or carriage
+/// return to decode; known for a quoted value from the same search that finds its end).
+fn attr_value(src: &str, at: usize) -> Option<(&str, usize, bool)> {
     let bytes = src.as_bytes();
     match bytes.get(at)? {
         q @ (b'"' | b'\'') => {
-            let close = memchr::memchr(*q, &bytes[at + 1..])? + at + 1;
-            Some((&src[at + 1..close], close + 1))
+            let from = at + 1;
+            let first = memchr::memchr3(*q, b'&', b'\r', &bytes[from..])? + from;
+            let (close, plain) = if bytes[first] == *q {
+                (first, true)
+            } else {
+                (memchr::memchr(*q, &bytes[first..])? + first, false)
+            };
+            Some((&src[from..close], close + 1, plain))
         }
-        b'>' => Some(("", at)),
+        b'>' => Some(("", at, true)),
         _ => {
             let stop = bytes[at..]
                 .iter()
                 .position(|&b| is_space(b) || b == b'>')
                 .map_or(bytes.len(), |p| at + p);
-            Some((&src[at..stop], stop))
+            Some((&src[at..stop], stop, false))
         }
     }
 }
@@ -273,6 +285,9 @@ pub fn end_tag(src: &str, at: usize) -> Option<(Cow<'_, str>, usize)> {
     let bytes = src.as_bytes();
     let stop = name_end(bytes, at + 2, false);
     let name = lower(&src[at + 2..stop])?;
+    if bytes.get(stop) == Some(&b'>') {
+        return Some((name, stop + 1)); // `</div>`: the usual case
+    }
     // Attributes on an end tag are dropped by html5ever, but a quoted `>` would move the end.
     let close = memchr::memchr(b'>', &bytes[stop..])? + stop;
     if bytes[stop..close].iter().any(|&b| b == b'"' || b == b'\'') {

@@ -63,14 +63,12 @@ fn own_penalty(n: &impl Node) -> f64 {
     if id.is_none() && class.is_none() {
         return penalty;
     }
-    let names = format!(
-        "{} {}",
-        id.as_deref().unwrap_or_default(),
-        class.as_deref().unwrap_or_default()
-    );
-    if TICKER.is_match(&names) {
+    // No pattern holds a space and `\b` holds at a string's ends, so matching the id and the class
+    // apart is matching "id class".
+    let named = |re: &Regex| [&id, &class].into_iter().flatten().any(|n| re.is_match(n));
+    if named(&TICKER) {
         penalty = penalty.min(0.15);
-    } else if BOILERPLATE.is_match(&names) || SECONDARY.is_match(&names) {
+    } else if named(&BOILERPLATE) || named(&SECONDARY) {
         penalty = penalty.min(0.3);
     }
     penalty

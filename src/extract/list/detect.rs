@@ -33,16 +33,12 @@ fn signature_into(node: &impl Node, out: &mut String) {
     out.push_str(&tag);
     out.push('.');
     if class.is_ascii() {
-        // What `DIGITS.replace_all(class, "").trim()` gives, without two more strings.
-        let start = out.len();
-        out.extend(class.chars().filter(|c| !c.is_ascii_digit()));
-        let kept = out[start..].trim();
-        let (lead, len) = (
-            kept.as_ptr() as usize - out[start..].as_ptr() as usize,
-            kept.len(),
-        );
-        out.truncate(start + lead + len);
-        out.drain(start..start + lead);
+        // What `DIGITS.replace_all(class, "").trim()` gives, without two more strings: trimming
+        // digits with the white space leaves ends that removing digits cannot expose.
+        let kept = class.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_digit());
+        for part in kept.split(|c: char| c.is_ascii_digit()) {
+            out.push_str(part);
+        }
     } else {
         out.push_str(DIGITS.replace_all(&class, "").trim());
     }
@@ -305,4 +301,21 @@ fn pager_nearby(node: &impl Node) -> bool {
         current = n.parent();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use dom_query::Document;
+
+    use super::signature;
+
+    #[test]
+    fn signatures_drop_digits_and_outer_space_as_the_regex_did() {
+        let doc = Document::from(
+            r#"<ul><li class=" 12 winstyle106390 x3y "></li><li class="数据12 栏目 "></li><li></li></ul>"#,
+        );
+        let lis = doc.select("li");
+        let sigs: Vec<String> = lis.nodes().iter().map(signature).collect();
+        assert_eq!(sigs, ["li.winstyle xy", "li.数据 栏目", "li."]);
+    }
 }

@@ -257,6 +257,55 @@ async fn every_cms_family_is_polled_with_its_pagination() {
     assert!(stored.iter().all(|i| !i.title.contains("置顶")));
 }
 
+/// Two sites of the blind fixture set, polled whole: a title the list cuts (with no `title`
+/// attribute) is stored whole from the article page, and a GBK site declared `gb2312` keeps the
+/// names written with characters outside GB2312.
+#[tokio::test]
+async fn blind_set_sites_poll_end_to_end_with_whole_titles_and_gbk_names() {
+    let epoint = Site::start_in("blind", "epoint").await;
+    let empire = Site::start_in("blind", "empire").await;
+    let setup = Setup::new(&format!(
+        "{}{}",
+        source("epoint", &epoint.url("/zwgk/002001/subpage.html"), ""),
+        source("empire", &empire.url("/xwzx/bmdt/index.html"), ""),
+    ));
+    let reports = setup.poll(None).await;
+    assert_eq!(ok(&reports, "epoint").counts.items_seen, 15);
+    assert_eq!(ok(&reports, "empire").counts.items_seen, 14);
+
+    let stored = items(&setup, "epoint");
+    let cut = by_path(
+        &stored,
+        "/20240417/45741aab-ced0-4a19-b8ef-75c58db6f1af.html",
+    );
+    assert_eq!(
+        cut.title,
+        "南屏市召开2024年全市安全生产和消防安全工作电视电话会议暨一季度安全形势分析会"
+    );
+    assert_eq!(
+        cut.published.map(|p| p.to_rfc3339()).as_deref(),
+        Some("2024-04-17T02:20:00+00:00"),
+        "the article's time, with minutes"
+    );
+    assert_eq!(cut.origin.as_deref(), Some("南屏市应急管理局"));
+    // An item whose article is missing (404) keeps what the list gave.
+    let listed_only = by_path(
+        &stored,
+        "/20240416/91e2936a-6ec9-49e7-a65e-b509a3af5ec3.html",
+    );
+    assert_eq!(
+        listed_only.title,
+        "市市场监管局开展2024年春季农资质量专项检查"
+    );
+
+    let stored = items(&setup, "empire");
+    let gbk = by_path(&stored, "/2024-04-18/5673.html");
+    assert_eq!(gbk.title, "副县长刘翀带队督导县水务局汛前准备工作");
+    let by_author = by_path(&stored, "/2024-04-19/5678.html");
+    assert_eq!(by_author.author.as_deref(), Some("陈祎"));
+    assert_eq!(by_author.origin.as_deref(), Some("鹤鸣县林业局"));
+}
+
 #[tokio::test]
 async fn gbk_pages_decode_without_garbling_whatever_declares_the_charset() {
     let site = Site::start("vsb-gbk").await;

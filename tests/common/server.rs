@@ -1,9 +1,9 @@
 //! A real HTTP server on 127.0.0.1 serving a fixture site, with a log of every request.
 //!
-//! Files under `tests/fixtures/sites/<name>/` are served at their path; the folder's `_headers`
-//! file adds response headers (`<path> <Name>: <value>` per line). Every file gets a strong ETag
-//! from its bytes and a fixed Last-Modified, and conditional requests are answered 304, so tests
-//! can count the 304s. Tests override single paths to model a misbehaving portal.
+//! Files under `tests/fixtures/sites/<name>/` (or another fixture set's `sites/<name>/`) are
+//! served at their path; the folder's `_headers` file adds response headers (`<path> <Name>:
+//! <value>` per line). Every file gets a strong ETag from its bytes and a fixed Last-Modified,
+//! and conditional requests are answered 304, so tests can count the 304s. Tests override single paths to model a misbehaving portal.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -66,6 +66,11 @@ impl Site {
     /// Serves `tests/fixtures/sites/<name>`.
     pub async fn start(name: &str) -> Site {
         Site::serve(Some(fixtures().join("sites").join(name))).await
+    }
+
+    /// Serves the site `name` of the fixture set `set` (`tests/fixtures/{set}/sites/{name}`).
+    pub async fn start_in(set: &str, name: &str) -> Site {
+        Site::serve(Some(fixtures().join(set).join("sites").join(name))).await
     }
 
     /// Serves only what tests put in with [`Site::set`].

@@ -277,9 +277,10 @@ fn origin(doc: &Document, info: &str) -> Option<String> {
     })
 }
 
-/// Labels that may follow a value with no space between (`<span>来源：区农业农村局</span><span>作者：</span>`
-/// reads as `来源：区农业农村局作者：`).
-const NEXT_LABELS: [&str; 16] = [
+/// The labels of an info line. A value may run into the next one with no space between
+/// (`<span>来源：区农业农村局</span><span>作者：</span>` reads as `来源：区农业农村局作者：`), and a
+/// heading's child that holds a date and one of them is the info line, not the title.
+const INFO_LABELS: [&str; 17] = [
     "责任编辑",
     "作者",
     "撰稿",
@@ -296,6 +297,7 @@ const NEXT_LABELS: [&str; 16] = [
     "日期",
     "来源",
     "字号",
+    "评论",
 ];
 
 /// The value after a label (`来源：城中在线`), unless the label is empty and what follows is the
@@ -306,7 +308,7 @@ fn labelled_value(label: &Regex, text: &str) -> Option<String> {
     if text[value.end()..].trim_start().starts_with([':', '：']) {
         // The capture ran into the next label: keep what comes before it, if anything.
         let v = value.as_str();
-        let cut = NEXT_LABELS
+        let cut = INFO_LABELS
             .iter()
             .filter_map(|l| v.rfind(l).filter(|&at| at > 0 && at + l.len() == v.len()))
             .min()?;

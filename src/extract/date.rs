@@ -311,6 +311,7 @@ fn int(caps: &Captures<'_>, index: usize) -> Option<i32> {
 mod tests {
     use super::*;
     use chrono_tz::Asia::Shanghai;
+    use proptest::prelude::*;
 
     #[test]
     fn group_indices_match_the_pattern() {
@@ -336,7 +337,6 @@ mod tests {
         }
         assert_eq!(re.captures_len(), named.len() + 1);
     }
-    use proptest::prelude::*;
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use dom_query::{Document, Matcher, NodeRef};
 use regex::Regex;
 
+use super::INFO_LABELS;
 use crate::extract::text::{chars, squash, without_cut};
 
 static TITLES: LazyLock<Vec<Matcher>> = LazyLock::new(|| {
@@ -30,21 +31,25 @@ static DATE_LIKE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:19|20)[0-9]{2}\s*(?:[-/.]|年)\s*[0-9]{1,2}\s*(?:[-/.]|月)\s*[0-9]{1,2}")
         .expect("static regex")
 });
-/// Labels of an info line.
-const INFO_LABELS: [&str; 9] = [
-    "来源", "点击", "浏览", "发布", "作者", "时间", "日期", "阅读", "评论",
-];
 
 /// The title `node` shows, without the info line some templates put inside the heading: a child
 /// element holding a date and an info label, a bracketed date, or a bare date that ends the
 /// heading. A date elsewhere in the heading (`关于调整<font>2024年4月19日</font>作息时间的通知`)
 /// is part of the title.
 pub(super) fn heading_text(node: &NodeRef) -> String {
+    let mut out = String::new();
+    collect_heading(node, true, &mut out);
+    squash(&out)
+}
+
+/// Appends the text of `node`'s children to `out`, leaving out info-line elements; a bare date is
+/// left out only as the last thing shown in the heading itself (`top`).
+fn collect_heading(node: &NodeRef, top: bool, out: &mut String) {
     let children: Vec<NodeRef> = node.children_it(false).collect();
     let last_shown = children
         .iter()
-        .rposition(|c| c.is_element() || (c.is_text() && !c.text().trim().is_empty()));
-    let mut out = String::new();
+        .rposition(|c| c.is_element() || (c.is_text() && !c.text().trim().is_empty()))
+        .filter(|_| top);
     for (i, child) in children.iter().enumerate() {
         if child.is_text() {
             out.push_str(&child.text());
@@ -52,19 +57,8 @@ pub(super) fn heading_text(node: &NodeRef) -> String {
             let text = child.text();
             let ends = Some(i) == last_shown;
             if !(is_info(&text) || ends && is_date_only(&text)) {
-                collect_heading(child, &mut out);
+                collect_heading(child, false, out);
             }
-        }
-    }
-    squash(&out)
-}
-
-fn collect_heading(node: &NodeRef, out: &mut String) {
-    for child in node.children_it(false) {
-        if child.is_text() {
-            out.push_str(&child.text());
-        } else if child.is_element() && !is_info(&child.text()) {
-            collect_heading(&child, out);
         }
     }
 }

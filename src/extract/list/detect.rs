@@ -70,11 +70,13 @@ struct Candidate<N> {
 /// Every set of two or more same-shaped siblings, in page order.
 fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
     let mut out = Vec::new();
-    // Reused for every parent: the children's signatures side by side in one string, and for
-    // each child the first sibling of its shape. Only groups of two or more get their own.
+    // Reused for every parent: the children's signatures side by side in one string, for each
+    // child the first sibling of its shape, and how many children share that shape. Only shapes
+    // seen twice get a group (and a string) of their own.
     let mut sigs = String::new();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut first_of: Vec<usize> = Vec::new();
+    let mut count: Vec<usize> = Vec::new();
     for node in root.descendant_elements() {
         // Most elements have fewer than two element children: no list of their own.
         if !node.has_element_children(2) {
@@ -94,7 +96,7 @@ fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
         sigs.clear();
         spans.clear();
         first_of.clear();
-        let mut sizes_ok = false;
+        count.clear();
         for (i, child) in children.iter().enumerate() {
             let start = sigs.len();
             signature_into(child, &mut sigs);
@@ -103,25 +105,22 @@ fn groups<N: Node>(root: &N) -> Vec<Group<N>> {
                 .iter()
                 .position(|&(s, e)| &sigs[s..e] == sig)
                 .unwrap_or(i);
-            sizes_ok |= first != i;
             spans.push((start, sigs.len()));
             first_of.push(first);
+            count.push(0);
+            count[first] += 1;
         }
-        if !sizes_ok {
-            continue; // every child has a shape of its own
-        }
-        for (i, &first) in first_of.iter().enumerate() {
-            if first != i || !first_of[i + 1..].contains(&i) {
-                continue;
+        for (i, &(s, e)) in spans.iter().enumerate() {
+            if count[i] < 2 {
+                continue; // a later member of a shape, or a shape seen once
             }
             let members: Vec<N> = first_of
                 .iter()
                 .zip(&children)
-                .filter(|(f, _)| **f == i)
-                .map(|(_, c)| *c)
+                .filter(|(first, _)| **first == i)
+                .map(|(_, child)| *child)
                 .collect();
             let linked = members.iter().filter(|m| m.has_href_inside()).count();
-            let (s, e) = spans[i];
             out.push(Group {
                 parent: node,
                 signature: sigs[s..e].to_string(),
@@ -225,9 +224,12 @@ fn with_strays<N: Node>(best: &Candidate<N>, ctx: &Ctx) -> Option<Vec<ListItem>>
         let read = best
             .read
             .iter()
-            .find(|(member, _)| own && member.same(&child))
-            .map(|(_, item)| item.clone());
-        match read.unwrap_or_else(|| item_of(&child, ctx, true)) {
+            .find(|(member, _)| own && member.same(&child));
+        let item = match read {
+            Some((_, item)) => item.clone(),
+            None => item_of(&child, ctx, true),
+        };
+        match item {
             Some(item) if own || item.date.is_some() => out.push(item),
             _ => {}
         }

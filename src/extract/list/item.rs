@@ -1,7 +1,5 @@
 //! One list item from one element: its article link, title, date and 置顶 mark, on either tree.
 
-use std::borrow::Cow;
-
 use super::Ctx;
 use super::ListItem;
 use crate::extract::date::{FoundDate, date_from_url, parse_date};
@@ -77,14 +75,11 @@ fn best_link<N: Node>(member: &N, auto: bool) -> Option<N> {
         })
         .collect();
     // Items hold one to three links: a short list compares faster than a hash set.
-    let mut distinct: Vec<Cow<'_, str>> = Vec::new();
-    for href in usable.iter().filter_map(|(l, _)| l.attr("href")) {
-        let trimmed = match href {
-            Cow::Borrowed(h) => Cow::Borrowed(h.trim()),
-            Cow::Owned(h) => Cow::Owned(h.trim().to_string()),
-        };
-        if !distinct.contains(&trimmed) {
-            distinct.push(trimmed);
+    let hrefs: Vec<_> = usable.iter().filter_map(|(l, _)| l.attr("href")).collect();
+    let mut distinct: Vec<&str> = Vec::new();
+    for href in hrefs.iter().map(|h| h.trim()) {
+        if !distinct.contains(&href) {
+            distinct.push(href);
         }
     }
     if usable.is_empty() || (auto && distinct.len() > 3) {

@@ -239,12 +239,8 @@ pub fn start_tag<'a>(
         let mut value = Cow::Borrowed("");
         if bytes.get(i) == Some(&b'=') {
             i = skip_space(bytes, i + 1);
-            let (raw, next, plain) = attr_value(src, i)?;
-            value = if plain {
-                Cow::Borrowed(raw)
-            } else {
-                decode(raw, true)?
-            };
+            let (decoded, next) = attr_value(src, i)?;
+            value = decoded;
             i = next;
         }
         // html5ever keeps the first of two attributes with one name.
@@ -254,28 +250,27 @@ pub fn start_tag<'a>(
     }
 }
 
-/// The raw value at `at`, the offset after it, and whether it is plain (no reference or carriage
-/// return to decode; known for a quoted value from the same search that finds its end).
-fn attr_value(src: &str, at: usize) -> Option<(&str, usize, bool)> {
+/// The value at `at`, decoded, and the offset after it. A quoted value's end and whether it has
+/// anything to decode (a reference, a carriage return) come from one search.
+fn attr_value(src: &str, at: usize) -> Option<(Cow<'_, str>, usize)> {
     let bytes = src.as_bytes();
     match bytes.get(at)? {
         q @ (b'"' | b'\'') => {
             let from = at + 1;
             let first = memchr::memchr3(*q, b'&', b'\r', &bytes[from..])? + from;
-            let (close, plain) = if bytes[first] == *q {
-                (first, true)
-            } else {
-                (memchr::memchr(*q, &bytes[first..])? + first, false)
-            };
-            Some((&src[from..close], close + 1, plain))
+            if bytes[first] == *q {
+                return Some((Cow::Borrowed(&src[from..first]), first + 1));
+            }
+            let close = memchr::memchr(*q, &bytes[first..])? + first;
+            Some((decode(&src[from..close], true)?, close + 1))
         }
-        b'>' => Some(("", at, true)),
+        b'>' => Some((Cow::Borrowed(""), at)),
         _ => {
             let stop = bytes[at..]
                 .iter()
                 .position(|&b| is_space(b) || b == b'>')
                 .map_or(bytes.len(), |p| at + p);
-            Some((&src[at..stop], stop, false))
+            Some((decode(&src[at..stop], true)?, stop))
         }
     }
 }
